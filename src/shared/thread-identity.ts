@@ -1,0 +1,19 @@
+/**
+ * Which actor the current thread is (master, worker N, mule N), for the APIs that
+ * behave differently per actor (muleId(), sharedarea lock ownership, log prefixes).
+ * Stored on globalThis so that two copies of this module (the package imported by an
+ * app under another path) still agree.
+ */
+export type ThreadRole = 'master' | 'worker' | 'mule' | 'embedded';
+export interface ThreadIdentity { readonly role: ThreadRole; readonly id: number }
+
+const KEY = Symbol.for('uwsgi-ts.thread-identity');
+type Holder = { [KEY]?: ThreadIdentity };
+
+export function setThreadIdentity(id: ThreadIdentity): void {
+  (globalThis as Holder)[KEY] = id;
+}
+
+export function threadIdentity(): ThreadIdentity {
+  return (globalThis as Holder)[KEY] ?? { role: 'embedded', id: 0 };
+}
