@@ -1,0 +1,425 @@
+/**
+ * Configuration files: reading INI / YAML / JSON into ordered (key, value) pairs, the
+ * `%x` magic variables applied to raw file text, and the `$()` / `@()` / `%()`
+ * expansion helpers (spec: /work/shared/spec/options.md §2.3–§2.7).
+ *
+ * This module knows nothing about which option names exist; options.ts decides what a
+ * key means.
+ */
+import { lstatSync, readFileSync } from 'node:fs';
+import { availableParallelism, cpus, hostname, userInfo } from 'node:os';
+import { basename, dirname, extname, resolve } from 'node:path';
+import { isMap, isScalar, isSeq, parseDocument, type Node as YamlNode } from 'yaml';
+import { UwsgiError, echo } from './errors.js';
+
+export type ConfigFormat = 'ini' | 'yaml' | 'json';
+
+/** A config file reference split into file and optional section (`a.ini:other`). */
+export interface ConfigSpec {
+  /** The argument as given. */
+  readonly given: string;
+  /** The file part (may be '' for `:section`, meaning "the last INI file"). */
+  readonly file: string;
+  /** The requested section / object, or undefined for the default `uwsgi`. */
+  readonly section: string | undefined;
+}
+
+export interface LoadedConfig {
+  /** Absolute path read ('-' for stdin). */
+  readonly path: string;
+  /** Options in file order; a key may repeat. */
+  readonly entries: Array<[string, string]>;
+  /** Non-fatal problems (missing INI/YAML section), one line each. */
+  readonly warnings: string[];
+}
+
+/** State shared by every file loaded during one resolution: magic variables and the last INI file. */
+export interface ConfigContext {
+  readonly cwd: string;
+  /** 256-slot magic table, keyed by the character after `%`. */
+  readonly magic: Map<string, string>;
+  firstRoundDone: boolean;
+  lastIniFile: string | undefined;
+}
+
+const DEFAULT_SECTION = 'uwsgi';
+
+/** Split `file[:section]` at the last `:` (for `scheme://` sources: the last `:` after the last `/`). */
+export function splitConfigSpec(given: string): ConfigSpec {
+  let searchFrom = 0;
+  if (given.includes('://')) searchFrom = given.lastIndexOf('/') + 1;
+  const colon = given.lastIndexOf(':');
+  if (colon < searchFrom || colon < 0) return { given, file: given, section: undefined };
+  const section = given.slice(colon + 1);
+  return { given, file: given.slice(0, colon), section: section === '' ? undefined : section };
+}
+
+/** Config format by file extension (`.ini`, `.yaml`, `.yml`, `.json`, `.js`), or undefined. */
+export function formatFromExtension(file: string): ConfigFormat | undefined {
+  const ext = extname(file).toLowerCase();
+  if (ext === '.ini') return 'ini';
+  if (ext === '.yaml' || ext === '.yml') return 'yaml';
+  if (ext === '.json' || ext === '.js') return 'json';
+  return undefined;
+}
+
+/** djb33x hash as uWSGI computes it (signed chars), as 8 upper-case hex digits in little-endian byte order. */
+export function djb33xHex(text: string): string {
+  let hash = 5381;
+  for (const byte of Buffer.from(text, 'utf8')) {
+    const c = byte >= 128 ? byte - 256 : byte;
+    hash = (Math.imul(hash, 33) ^ c) >>> 0;
+  }
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(hash);
+  return b.toString('hex').toUpperCase();
+}
+
+/** Create the context for one resolution: fills the process-wide magic variables. */
+export function createConfigContext(cwd: string, version: string): ConfigContext {
+  const magic = new Map<string, string>();
+  const nowMs = Date.now();
+  magic.set('%', '%');
+  magic.set('(', '%(');
+  magic.set('[', '\x1b');
+  magic.set('v', cwd);
+  magic.set('b', process.execPath);
+  magic.set('h', safe(() => hostname(), ''));
+  magic.set('t', String(Math.floor(nowMs / 1000)));
+  magic.set('T', String(nowMs * 1000));
+  magic.set('V', version);
+  magic.set('k', String(safe(() => availableParallelism(), cpus().length)));
+  const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+  const gid = typeof process.getgid === 'function' ? process.getgid() : undefined;
+  const user = safe(() => userInfo().username, '');
+  magic.set('u', uid === undefined ? '' : String(uid));
+  magic.set('U', user !== '' ? user : uid === undefined ? '' : String(uid));
+  magic.set('g', gid === undefined ? '' : String(gid));
+  magic.set('G', groupName(gid));
+  return { cwd, magic, firstRoundDone: false, lastIniFile: undefined };
+}
+
+function safe<T>(f: () => T, fallback: T): T {
+  try {
+    return f();
+  } catch {
+    return fallback;
+  }
+}
+
+function groupName(gid: number | undefined): string {
+  if (gid === undefined) return '';
+  const text = safe(() => readFileSync('/etc/group', 'utf8'), '');
+  for (const line of text.split('\n')) {
+    const parts = line.split(':');
+    if (parts.length >= 3 && parts[2] === String(gid)) return parts[0];
+  }
+  return String(gid);
+}
+
+/** Update the per-file magic variables for `spec` (uWSGI's config_magic_table_fill). */
+export function fillFileMagic(ctx: ConfigContext, spec: ConfigSpec, absPath: string | undefined): void {
+  const m = ctx.magic;
+  m.set('o', spec.file);
+  if (absPath !== undefined) {
+    const s = basename(absPath);
+    const dir = dirname(absPath);
+    const d = dir.endsWith('/') ? dir : dir + '/';
+    const ext = s.lastIndexOf('.');
+    m.set('p', absPath);
+    m.set('s', s);
+    m.set('d', d);
+    m.set('e', ext >= 0 ? s.slice(ext + 1) : '');
+    m.set('n', ext >= 0 ? s.slice(0, ext) : s);
+    m.set('c', basename(dir));
+    const parts = dir.split('/').filter((p) => p !== '');
+    for (let i = 0; i <= 9; i++) m.set(String(i), parts[i] ?? '');
+    m.set('j', djb33xHex(absPath));
+    m.set('i', safe(() => String(lstatSync(absPath).ino), ''));
+  }
+  m.set('x', spec.section ?? '');
+  if (!ctx.firstRoundDone) {
+    for (const c of ['o', 'd', 's', 'p', 'c', 'e', 'n', 'x', 'i', 'j']) m.set(c.toUpperCase(), m.get(c) ?? '');
+    ctx.firstRoundDone = true;
+  }
+}
+
+/** Substitute `%x` magic variables in raw text; unknown `%x` vanish, `%%` → `%`, `%(` stays. */
+export function applyMagic(text: string, magic: ReadonlyMap<string, string>): string {
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '%' && i + 1 < text.length) {
+      out += magic.get(text[i + 1]) ?? '';
+      i++;
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+function osErrorText(e: unknown): string {
+  if (e instanceof Error) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const msg = e.message.replace(/,\s*(open|read|lstat|stat)\s+'.*'$/, '');
+    return code && !msg.startsWith(code) ? `${code}: ${msg}` : msg;
+  }
+  return String(e);
+}
+
+/** Read a file (relative paths resolve against ctx.cwd; '-' is stdin). Errors are UWSGI_ERR_CONFIG_FILE. */
+export function readConfigText(ctx: ConfigContext, file: string, what: string): { path: string; text: string } {
+  if (file.includes('://')) {
+    throw new UwsgiError('UWSGI_ERR_CONFIG_FILE', `cannot load ${what} ${echo(file)}: scheme:// config sources are not supported by uwsgi-ts`);
+  }
+  if (file === '-') {
+    try {
+      return { path: '-', text: readFileSync(0, 'utf8') };
+    } catch (e) {
+      throw new UwsgiError('UWSGI_ERR_CONFIG_FILE', `cannot read ${what} from stdin: ${osErrorText(e)}`, { cause: e });
+    }
+  }
+  if (file === '') {
+    throw new UwsgiError('UWSGI_ERR_CONFIG_FILE', `cannot load ${what}: empty file name`);
+  }
+  const path = resolve(ctx.cwd, file);
+  try {
+    return { path, text: readFileSync(path, 'utf8') };
+  } catch (e) {
+    throw new UwsgiError('UWSGI_ERR_CONFIG_FILE', `cannot open ${what} ${path}: ${osErrorText(e)}`, { cause: e });
+  }
+}
+
+/** Load one config file in the given format. `given` is the argument as written (`a.ini:section`). */
+export function loadConfigFile(ctx: ConfigContext, given: string, format: ConfigFormat): LoadedConfig {
+  let spec = splitConfigSpec(given);
+  if (spec.file === '' && format === 'ini') {
+    if (ctx.lastIniFile === undefined) {
+      throw new UwsgiError('UWSGI_ERR_CONFIG_FILE', `cannot load ${echo(given)}: ":section" needs an INI file loaded before it`);
+    }
+    spec = { given, file: ctx.lastIniFile, section: spec.section };
+  }
+  const { path, text } = readConfigText(ctx, spec.file, `${format} config file`);
+  fillFileMagic(ctx, spec, path === '-' ? undefined : path);
+  const raw = applyMagic(text, ctx.magic);
+  const section = spec.section ?? DEFAULT_SECTION;
+  switch (format) {
+    case 'ini':
+      ctx.lastIniFile = spec.file;
+      return { path, ...parseIni(raw, section, path) };
+    case 'yaml':
+      return { path, ...parseYaml(raw, section, path) };
+    case 'json':
+      return { path, ...parseJson(raw, section, path) };
+  }
+}
+
+/** INI text → entries of `section` (spec §2.3). */
+export function parseIni(text: string, section: string, path: string): { entries: Array<[string, string]>; warnings: string[] } {
+  const entries: Array<[string, string]> = [];
+  let current = '';
+  let found = false;
+  for (const rawLine of text.split('\n')) {
+    const line = rawLine.replace(/^[ \t\r]+|[ \t\r]+$/g, '');
+    if (line === '' || line[0] === ';' || line[0] === '#') continue;
+    if (line[0] === '[') {
+      current = (line.endsWith(']') ? line.slice(1, -1) : line.slice(1)).trim();
+      if (current === section) found = true;
+      continue;
+    }
+    if (current !== section) continue;
+    const eq = line.indexOf('=');
+    if (eq < 0) entries.push([line, '']);
+    else entries.push([line.slice(0, eq).replace(/[ \t\r]+$/, ''), line.slice(eq + 1).replace(/^[ \t\r]+/, '')]);
+  }
+  const warnings = found ? [] : [`*** WARNING: Can't find section "${section}" in INI configuration file ${path} ***`];
+  return { entries, warnings };
+}
+
+function yamlScalarText(node: YamlNode | null, key: string, path: string): string {
+  if (node === null) return '';
+  if (!isScalar(node)) {
+    throw new UwsgiError('UWSGI_ERR_CONFIG_FILE', `unsupported value for key ${echo(key)} in YAML file ${path}: expected a scalar or a list of scalars`);
+  }
+  const v = node.value;
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'boolean') return v ? '1' : '0';
+  if (typeof v === 'number' || typeof v === 'bigint') {
+    return node.type === 'PLAIN' && typeof node.source === 'string' ? node.source : String(v);
+  }
+  if (typeof v === 'string') return v;
+  return String(v);
+}
+
+/** YAML text → entries of the top-level mapping `section` (spec §2.4, with sequences as repeated options). */
+export function parseYaml(text: string, section: string, path: string): { entries: Array<[string, string]>; warnings: string[] } {
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0) {
+    const err = doc.errors[0];
+    throw new UwsgiError('UWSGI_ERR_CONFIG_FILE', `error parsing YAML file ${path}: ${err.message.split('\n')[0]}`, { cause: err });
+  }
+  const root = doc.contents;
+  const missing = { entries: [], warnings: [`*** WARNING: Can't find section "${section}" in YAML configuration file ${path} ***`] };
+  if (root === null || !isMap(root)) return missing;
+  const block = root.get(section, true);
+  if (block === undefined) return missing;
+  if (block === null || (isScalar(block) && block.value === null)) return { entries: [], warnings: [] };
+  if (!isMap(block)) {
+    throw new UwsgiError('UWSGI_ERR_CONFIG_SECTION', `section ${echo(section)} in YAML file ${path} must be a mapping of options`);
+  }
+  const entries: Array<[string, string]> = [];
+  for (const pair of block.items) {
+    const keyNode = pair.key as YamlNode | null;
+    const key = keyNode !== null && isScalar(keyNode) ? String(keyNode.value) : '';
+    if (key === '') throw new UwsgiError('UWSGI_ERR_CONFIG_FILE', `empty or complex key in YAML file ${path}`);
+    const value = pair.value as YamlNode | null;
+    if (value !== null && isSeq(value)) {
+      for (const item of value.items) entries.push([key, yamlScalarText(item as YamlNode | null, key, path)]);
+    } else {
+      entries.push([key, yamlScalarText(value, key, path)]);
+    }
+  }
+  return { entries, warnings: [] };
+}
+
+function jsonScalarText(v: unknown, key: string, path: string): string {
+  if (typeof v === 'string') return v;
+  if (v === true) return '1';
+  if (v === false || v === null) return '0';
+  if (typeof v === 'number') return String(v);
+  throw new UwsgiError('UWSGI_ERR_CONFIG_FILE', `unsupported value for key ${echo(key)} in JSON file ${path}: ${echo(v)}`);
+}
+
+function jsonErrorLine(text: string, message: string): number | undefined {
+  const m = /position (\d+)/.exec(message);
+  if (!m) return undefined;
+  const pos = Number(m[1]);
+  return text.slice(0, pos).split('\n').length;
+}
+
+/** JSON text → entries of the top-level object `section` (spec §2.4). */
+export function parseJson(text: string, section: string, path: string): { entries: Array<[string, string]>; warnings: string[] } {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    const line = jsonErrorLine(text, msg);
+    throw new UwsgiError('UWSGI_ERR_CONFIG_FILE', `error parsing JSON data in ${path}${line !== undefined ? `: line ${line}` : ''}: ${msg}`, { cause: e });
+  }
+  const block = data !== null && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>)[section] : undefined;
+  if (block === null || typeof block !== 'object' || Array.isArray(block)) {
+    throw new UwsgiError('UWSGI_ERR_CONFIG_SECTION', `you must define a object named ${section} in your JSON data (${path})`);
+  }
+  const entries: Array<[string, string]> = [];
+  for (const [key, v] of Object.entries(block as Record<string, unknown>)) {
+    if (Array.isArray(v)) for (const item of v) entries.push([key, jsonScalarText(item, key, path)]);
+    else entries.push([key, jsonScalarText(v, key, path)]);
+  }
+  return { entries, warnings: [] };
+}
+
+/**
+ * Replace every `<symbol>(key)` in `value` with `hook(key)` (uWSGI's
+ * uwsgi_apply_config_pass): parentheses inside the key are balanced by depth; a new
+ * `symbol` inside a key restarts the scan there (so `%(x %(z))` only replaces the inner
+ * form); `hook` returning undefined, and an empty key, leave the text as is; replaced
+ * text is never scanned again.
+ */
+export function expandReferences(value: string, symbol: string, hook: (key: string) => string | undefined): string {
+  let out = '';
+  let copied = 0;
+  let state = 0; // 0 idle, 1 saw symbol, 2 inside key
+  let start = 0;
+  let keyStart = 0;
+  let depth = 0;
+  for (let j = 0; j < value.length; j++) {
+    const c = value[j];
+    if (c === symbol) {
+      state = 1;
+      start = j;
+    } else if (state === 1 && c === '(') {
+      state = 2;
+      depth = 0;
+      keyStart = j + 1;
+    } else if (state === 2) {
+      if (c === '(') depth++;
+      else if (c === ')') {
+        if (depth > 0) {
+          depth--;
+          continue;
+        }
+        const key = value.slice(keyStart, j);
+        state = 0;
+        if (key === '') continue;
+        const replacement = hook(key);
+        if (replacement === undefined) continue;
+        out += value.slice(copied, start) + replacement;
+        copied = j + 1;
+      }
+    } else {
+      state = 0;
+    }
+  }
+  return out + value.slice(copied);
+}
+
+/** Every name a `%(…)` in `value` may look up (innermost forms, each space-separated word). */
+export function referencedNames(value: string): string[] {
+  const names: string[] = [];
+  for (const m of value.matchAll(/%\(([^()]*)\)/g)) {
+    for (const word of m[1].split(' ')) if (word !== '') names.push(word);
+  }
+  return names;
+}
+
+function strtoll(s: string): bigint {
+  const m = /^\s*([+-]?\d+)/.exec(s);
+  return m ? BigInt.asIntN(64, BigInt(m[1])) : 0n;
+}
+
+/**
+ * Evaluate the content of `%(…)` (uWSGI's uwsgi_manage_placeholder): without a space it
+ * is a plain lookup; with spaces it is a left-to-right pipeline (§2.7). Returns
+ * undefined when a plain lookup finds nothing (the reference then stays literal).
+ */
+export function evalPlaceholder(key: string, lookup: (name: string) => string | undefined): string | undefined {
+  if (!key.includes(' ')) return lookup(key);
+  type Op = 'concat' | '+' | '-' | '*' | '/';
+  let op: Op = 'concat';
+  let current: string | undefined;
+  for (const tok of key.split(' ')) {
+    if (tok === '') continue;
+    if (tok === '+' || tok === '-' || tok === '*' || tok === '/') {
+      op = tok;
+      continue;
+    }
+    if (tok === '++' || tok === '--') {
+      if (current !== undefined) current = String(BigInt.asIntN(64, strtoll(current) + (tok === '++' ? 1n : -1n)));
+      op = 'concat';
+      continue;
+    }
+    const value = /^\d+$/.test(tok) ? tok : (lookup(tok) ?? '');
+    if (op === 'concat') {
+      current = (current ?? '') + value;
+    } else {
+      const a = current === undefined ? 0n : strtoll(current);
+      const b = strtoll(value);
+      let r: bigint;
+      if (op === '+') r = a + b;
+      else if (op === '-') r = a - b;
+      else if (op === '*') r = a * b;
+      else r = b === 0n ? 0n : a / b;
+      current = String(BigInt.asIntN(64, r));
+    }
+    op = 'concat';
+  }
+  return current;
+}
+
+/** Content of an `@(source)` reference: the file, with one trailing `\n` or `\r` removed. */
+export function readAtSource(ctx: ConfigContext, source: string, optionName: string): string {
+  const { text } = readConfigText(ctx, source, `@(${source}) in option --${optionName}:`);
+  return text.endsWith('\n') || text.endsWith('\r') ? text.slice(0, -1) : text;
+}

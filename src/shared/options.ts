@@ -1,0 +1,462 @@
+/**
+ * argv + environment + config files → resolved options (spec: /work/shared/spec/options.md §2).
+ *
+ * Order (§2.1): `UWSGI_<NAME>` environment variables, then the command line left to
+ * right (config-loading options insert their file's options at their position,
+ * recursively), then bare config-file arguments; then `$()`, `@()` and `%()` expansion
+ * passes over every non-immediate value; then every option is applied in list order
+ * (lists accumulate, scalars: last occurrence wins).
+ */
+import { UwsgiError, echo } from './errors.js';
+import {
+  OPTIONS,
+  findOption,
+  findShortOption,
+  isFlagKind,
+  suggestOption,
+  type OptionSpec,
+  type ResolvedOptions,
+} from './options-table.js';
+import {
+  createConfigContext,
+  evalPlaceholder,
+  expandReferences,
+  formatFromExtension,
+  loadConfigFile,
+  readAtSource,
+  referencedNames,
+  splitConfigSpec,
+  type ConfigContext,
+  type ConfigFormat,
+} from './config-files.js';
+import { packageVersion } from './help.js';
+import { resolve as resolvePath } from 'node:path';
+
+export interface ResolveResult {
+  /** Every option with its final value (defaults where not given). */
+  options: ResolvedOptions;
+  /** The ordered option list after expansion, canonical names (placeholders keep their key). */
+  list: Array<[string, string]>;
+  /** Placeholder-only keys (set-placeholder, referenced unknown keys, unknown env vars) → first value. */
+  placeholders: Map<string, string>;
+  /** Absolute paths of the config files loaded, in load order ('-' for stdin). */
+  sources: string[];
+  /** Non-fatal problems (missing INI/YAML sections), one line each. */
+  warnings: string[];
+}
+
+type Origin =
+  | { readonly kind: 'cli' }
+  | { readonly kind: 'env'; readonly variable: string }
+  | { readonly kind: 'file'; readonly path: string }
+  | { readonly kind: 'set'; readonly via: Origin };
+
+interface Entry {
+  /** The key as written (alias, canonical name or placeholder name). */
+  readonly key: string;
+  value: string | undefined;
+  readonly spec: OptionSpec | undefined;
+  readonly origin: Origin;
+  /** Executed during parsing; never expanded. */
+  readonly immediate: boolean;
+  /** Defined through --set-placeholder: never an unknown-option error. */
+  readonly explicitPlaceholder: boolean;
+}
+
+/** Environment variables uWSGI never reads as options (§2.1). */
+const ENV_SKIP = new Set([
+  'UWSGI_RELOADS',
+  'UWSGI_VASSALS_DIR',
+  'UWSGI_EMPEROR_FD',
+  'UWSGI_BROODLORD_NUM',
+  'UWSGI_EMPEROR_FD_CONFIG',
+  'UWSGI_EMPEROR_PROXY',
+  'UWSGI_JAIL_PID',
+  'UWSGI_ORIGINAL_PROC_NAME',
+]);
+
+const MAX_INCLUDE_DEPTH = 64;
+const MAX_C_INT = 2147483647;
+
+function where(origin: Origin): string {
+  switch (origin.kind) {
+    case 'cli':
+      return '';
+    case 'env':
+      return ` from environment variable ${origin.variable}`;
+    case 'file':
+      return ` in ${origin.path}`;
+    case 'set':
+      return ` from --set${where(origin.via)}`;
+  }
+}
+
+function missingValue(name: string, origin: Origin): UwsgiError {
+  return new UwsgiError('UWSGI_ERR_OPTION_MISSING_VALUE', `option --${name} requires an argument${where(origin)}`);
+}
+
+function badValue(name: string, origin: Origin, value: string, expected: string): UwsgiError {
+  return new UwsgiError('UWSGI_ERR_OPTION_VALUE', `invalid value for option --${name}${where(origin)}: ${echo(value)} (expected ${expected})`);
+}
+
+function unknownOnCommandLine(written: string): UwsgiError {
+  const name = written.replace(/^-+/, '');
+  const hint = written.startsWith('--') ? suggestOption(name) : undefined;
+  return new UwsgiError('UWSGI_ERR_UNKNOWN_OPTION', `unknown option ${written}${hint ? ` (did you mean --${hint}?)` : ''}`);
+}
+
+/** `false`, `off`, `no` (any case) and `0` are false; anything else (including empty) is true (§2.8). */
+export function parseBoolean(value: string | undefined): boolean {
+  if (value === undefined) return true;
+  const v = value.trim().toLowerCase();
+  return !(v === 'false' || v === 'off' || v === 'no' || v === '0');
+}
+
+function parseWhole(spec: OptionSpec, value: string, origin: Origin): number {
+  const min = spec.min ?? 0;
+  const limit = spec.kind === 'int' ? MAX_C_INT : Number.MAX_SAFE_INTEGER;
+  const max = spec.max !== undefined && !spec.cap ? Math.min(spec.max, limit) : limit;
+  const expected = spec.max !== undefined && !spec.cap ? `a whole number between ${min} and ${max}` : `a whole number ≥ ${min}`;
+  const t = value.trim();
+  if (!/^[+-]?\d+$/.test(t)) throw badValue(spec.name, origin, value, expected + (spec.kind === 'mb' ? ' of megabytes' : ''));
+  const n = Number(t);
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw badValue(spec.name, origin, value, expected);
+  if (spec.cap && spec.max !== undefined && n > spec.max) return spec.max;
+  if (spec.kind === 'mb') {
+    const bytes = n * 1048576;
+    if (!Number.isSafeInteger(bytes)) throw badValue(spec.name, origin, value, 'a smaller number of megabytes');
+    return bytes;
+  }
+  return n;
+}
+
+type Mutable = Record<string, boolean | number | string | undefined | string[]>;
+
+function defaults(): Mutable {
+  const o: Mutable = {};
+  for (const row of OPTIONS) {
+    const d = row.default;
+    o[row.name] = Array.isArray(d) ? [] : (d as boolean | number | string | undefined);
+  }
+  return o;
+}
+
+function applyEntry(o: Mutable, spec: OptionSpec, raw: string | undefined, origin: Origin): void {
+  const name = spec.name;
+  switch (spec.kind) {
+    case 'flag':
+    case 'negflag':
+      o[name] = parseBoolean(raw);
+      break;
+    case 'int':
+    case 'u64':
+    case 'mb':
+      if (raw === undefined || raw.trim() === '') throw missingValue(name, origin);
+      o[name] = parseWhole(spec, raw, origin);
+      break;
+    case 'str': {
+      if (raw === undefined || raw === '') {
+        if (!spec.optionalValue) throw missingValue(name, origin);
+        o[name] = '';
+        break;
+      }
+      if (spec.choices && !spec.choices.includes(raw)) throw badValue(name, origin, raw, `one of ${spec.choices.join(', ')}`);
+      o[name] = raw;
+      break;
+    }
+    case 'list':
+    case 'addrs': {
+      if ((raw === undefined || raw === '') && !spec.optionalValue) throw missingValue(name, origin);
+      if (spec.kind === 'addrs' && raw !== undefined && raw.trim() === '') throw missingValue(name, origin);
+      (o[name] as string[]).push(raw ?? '');
+      break;
+    }
+  }
+  if (spec.impliesMaster) o.master = true;
+}
+
+/** Mutable state of one resolution. */
+class Resolver {
+  readonly entries: Entry[] = [];
+  readonly sources: string[] = [];
+  readonly warnings: string[] = [];
+  readonly loading: string[] = [];
+  strict = false;
+  readonly ctx: ConfigContext;
+
+  constructor(
+    readonly env: NodeJS.ProcessEnv,
+    readonly cwd: string,
+  ) {
+    this.ctx = createConfigContext(cwd, packageVersion());
+  }
+
+  /** Record one option occurrence; immediate options run now. */
+  add(key: string, value: string | undefined, origin: Origin): void {
+    const spec = findOption(key);
+    const immediate = spec?.immediate ?? false;
+    this.entries.push({ key, value, spec, origin, immediate, explicitPlaceholder: false });
+    if (spec && immediate) this.runImmediate(spec, value, origin);
+  }
+
+  private runImmediate(spec: OptionSpec, value: string | undefined, origin: Origin): void {
+    switch (spec.name) {
+      case 'ini':
+      case 'yaml':
+      case 'json':
+      case 'include':
+      case 'config': {
+        if (value === undefined || value === '') throw missingValue(spec.name, origin);
+        let format: ConfigFormat | undefined;
+        if (spec.name === 'include' || spec.name === 'config') {
+          const file = splitConfigSpec(value).file;
+          format = file === '' ? 'ini' : formatFromExtension(file);
+          if (format === undefined) {
+            throw new UwsgiError(
+              'UWSGI_ERR_CONFIG_FILE',
+              `unable to load configuration from ${echo(value)} (option --${spec.name}${where(origin)}): the extension must be .ini, .yaml, .yml, .json or .js`,
+            );
+          }
+        } else {
+          format = spec.name as ConfigFormat;
+        }
+        this.loadFile(value, format, spec.name, origin);
+        break;
+      }
+      case 'set':
+      case 'set-placeholder': {
+        if (value === undefined || value === '') throw missingValue(spec.name, origin);
+        const eq = value.indexOf('=');
+        if (eq <= 0) throw badValue(spec.name, origin, value, 'KEY=VALUE');
+        const key = value.slice(0, eq);
+        const v = value.slice(eq + 1);
+        if (spec.name === 'set') {
+          this.add(key, v, { kind: 'set', via: origin });
+        } else {
+          if (findOption(key)) {
+            throw badValue(spec.name, origin, value, `a placeholder name: you cannot use ${key} as a placeholder, it is already available as an option`);
+          }
+          this.entries.push({ key, value: v, spec: undefined, origin, immediate: false, explicitPlaceholder: true });
+        }
+        break;
+      }
+      case 'strict':
+        this.strict = parseBoolean(value);
+        break;
+      default:
+        break; // help, listen: applied with the others, but never expanded
+    }
+  }
+
+  private loadFile(given: string, format: ConfigFormat, optionName: string, origin: Origin): void {
+    const split = splitConfigSpec(given);
+    const file = split.file === '' && format === 'ini' ? (this.ctx.lastIniFile ?? '') : split.file;
+    const id = `${file === '-' ? '-' : resolvePath(this.cwd, file)}:${split.section ?? ''}`;
+    if (this.loading.includes(id) || this.loading.length >= MAX_INCLUDE_DEPTH) {
+      const chain = [...this.loading, id].map((s) => s.replace(/:$/, '')).join(' → ');
+      throw new UwsgiError('UWSGI_ERR_CONFIG_FILE', `config files include each other in a loop (option --${optionName} ${echo(given)}${where(origin)}): ${chain}`);
+    }
+    const loaded = loadConfigFile(this.ctx, given, format);
+    this.sources.push(loaded.path);
+    this.warnings.push(...loaded.warnings);
+    this.loading.push(id);
+    try {
+      for (const [k, v] of loaded.entries) this.add(k, v, { kind: 'file', path: loaded.path });
+    } finally {
+      this.loading.pop();
+    }
+  }
+
+  readEnvironment(): void {
+    for (const [variable, value] of Object.entries(this.env)) {
+      if (value === undefined || !variable.startsWith('UWSGI_') || variable.startsWith('UWSGI_TS_') || ENV_SKIP.has(variable)) continue;
+      const key = variable.slice(6).toLowerCase().replace(/_/g, '-');
+      if (key === '') continue;
+      this.add(key, value, { kind: 'env', variable });
+    }
+  }
+
+  readCommandLine(argv: readonly string[]): string[] {
+    const bare: string[] = [];
+    let onlyBare = false;
+    const takeNext = (i: number, name: string): string => {
+      const next = argv[i + 1];
+      if (next === undefined || (next.startsWith('--') && next.length > 2)) throw missingValue(name, { kind: 'cli' });
+      return next;
+    };
+    for (let i = 0; i < argv.length; i++) {
+      const arg = argv[i];
+      if (onlyBare || arg === '-' || !arg.startsWith('-')) {
+        bare.push(arg);
+        continue;
+      }
+      if (arg === '--') {
+        onlyBare = true;
+        continue;
+      }
+      if (arg.startsWith('--')) {
+        const body = arg.slice(2);
+        const eq = body.indexOf('=');
+        const name = eq < 0 ? body : body.slice(0, eq);
+        const inline = eq < 0 ? undefined : body.slice(eq + 1);
+        const spec = findOption(name);
+        if (!spec) throw unknownOnCommandLine(`--${name}`);
+        let value = inline;
+        if (inline === undefined && !isFlagKind(spec.kind) && !spec.optionalValue) {
+          value = takeNext(i, spec.name);
+          i++;
+        }
+        this.add(name, value, { kind: 'cli' });
+        continue;
+      }
+      // short options, possibly clustered: -M -p4 -p 4 -Mp4
+      for (let k = 1; k < arg.length; k++) {
+        const letter = arg[k];
+        const spec = findShortOption(letter);
+        if (!spec) throw unknownOnCommandLine(`-${letter}`);
+        if (isFlagKind(spec.kind)) {
+          this.add(spec.name, undefined, { kind: 'cli' });
+          continue;
+        }
+        let rest = arg.slice(k + 1);
+        if (rest.startsWith('=')) rest = rest.slice(1);
+        if (rest !== '') {
+          this.add(spec.name, rest, { kind: 'cli' });
+        } else if (spec.optionalValue) {
+          this.add(spec.name, undefined, { kind: 'cli' });
+        } else {
+          this.add(spec.name, takeNext(i, spec.name), { kind: 'cli' });
+          i++;
+        }
+        break;
+      }
+    }
+    return bare;
+  }
+
+  /**
+   * Bare arguments must be config files by extension (§2.1 step 4). uwsgi-ts decision:
+   * a bare `.js`/`.mjs`/`.cjs`/`.ts` argument is an error pointing at --module (uWSGI
+   * would read `.js` as JSON; `--json file.js` still does).
+   */
+  loadBareArguments(bare: readonly string[]): void {
+    for (const arg of bare) {
+      if (arg.startsWith('[')) continue;
+      const file = splitConfigSpec(arg).file;
+      if (/\.(m|c)?[jt]s$/i.test(file)) {
+        throw new UwsgiError(
+          'UWSGI_ERR_CONFIG_FILE',
+          `unable to load configuration from ${echo(arg)}: a bare script is not a config file; serve it with --module ${arg}` +
+            (/\.js$/i.test(file) ? ` (or read it as JSON config with --json ${arg})` : ''),
+        );
+      }
+      const format = formatFromExtension(file);
+      if (format === undefined) {
+        throw new UwsgiError(
+          'UWSGI_ERR_CONFIG_FILE',
+          `unable to load configuration from ${echo(arg)}: bare arguments must be config files (.ini, .yaml, .yml, .json)`,
+        );
+      }
+      this.loadFile(arg, format, format, { kind: 'cli' });
+    }
+  }
+
+  /** Unknown keys from files and --set: placeholders if referenced by some %(…), else errors; --strict rejects them all. */
+  checkUnknown(): void {
+    const referenced = new Set<string>();
+    for (const e of this.entries) if (e.value !== undefined) for (const n of referencedNames(e.value)) referenced.add(n);
+    for (const e of this.entries) {
+      if (e.spec || e.explicitPlaceholder || e.origin.kind === 'env' || e.origin.kind === 'cli') continue;
+      const hint = suggestOption(e.key);
+      const suggestion = hint ? ` (did you mean "${hint}"?)` : '';
+      const from = e.origin.kind === 'set' ? `--set${where(e.origin.via)}` : where(e.origin).slice(4);
+      if (this.strict) {
+        throw new UwsgiError(
+          'UWSGI_ERR_UNKNOWN_OPTION',
+          `unknown option ${echo(e.key)} in ${from}${suggestion} (--strict: declare placeholders with set-placeholder)`,
+        );
+      }
+      if (!referenced.has(e.key)) {
+        throw new UwsgiError('UWSGI_ERR_UNKNOWN_OPTION', `unknown option ${echo(e.key)} in ${from}${suggestion}`);
+      }
+    }
+  }
+
+  private lookup(name: string): string | undefined {
+    const spec = findOption(name);
+    for (const e of this.entries) {
+      if (spec ? e.spec === spec : e.key === name && e.spec === undefined) {
+        if (e.value !== undefined) return e.value;
+        return e.spec && isFlagKind(e.spec.kind) ? '1' : '';
+      }
+    }
+    return undefined;
+  }
+
+  /** §2.6: `$()` over every option, then `@()`, then `%()`; immediate options are never expanded. */
+  expand(): void {
+    const pending = this.entries.filter((e) => !e.immediate && e.value !== undefined);
+    for (const e of pending) e.value = expandReferences(e.value!, '$', (k) => this.env[k]);
+    for (const e of pending) e.value = expandReferences(e.value!, '@', (k) => readAtSource(this.ctx, k, e.spec?.name ?? e.key));
+    for (const e of pending) e.value = expandReferences(e.value!, '%', (k) => evalPlaceholder(k, (n) => this.lookup(n)));
+  }
+
+  result(): ResolveResult {
+    const o = defaults();
+    const list: Array<[string, string]> = [];
+    const placeholders = new Map<string, string>();
+    for (const e of this.entries) {
+      if (e.spec) {
+        applyEntry(o, e.spec, e.value, e.origin);
+        list.push([e.spec.name, e.value ?? (isFlagKind(e.spec.kind) ? 'true' : '')]);
+      } else {
+        if (!placeholders.has(e.key)) placeholders.set(e.key, e.value ?? '');
+        if (e.origin.kind !== 'env') list.push([e.key, e.value ?? '']);
+      }
+    }
+    return { options: o as ResolvedOptions, list, placeholders, sources: this.sources, warnings: this.warnings };
+  }
+}
+
+const SHORT_CIRCUIT = new Map([
+  ['--help', 'help'],
+  ['-h', 'help'],
+  ['--usage', 'help'],
+  ['--version', 'version'],
+]);
+
+/**
+ * Resolve the configuration of one instance.
+ *
+ * @param argv the user's arguments (process.argv.slice(2))
+ * @param env  the environment (UWSGI_<NAME> variables become options; UWSGI_TS_* are skipped)
+ * @param cwd  directory relative config paths and `@()` sources resolve against (`%v`)
+ *
+ * `--help`/`-h`/`--usage`/`--version` anywhere before `--` short-circuit: nothing else is
+ * read and the defaults are returned with `help`/`version` set.
+ */
+export function resolveOptions(argv: string[], env: NodeJS.ProcessEnv, cwd: string): ResolveResult {
+  const r = new Resolver(env, cwd);
+  for (const arg of argv) {
+    if (arg === '--') break;
+    const which = SHORT_CIRCUIT.get(arg);
+    if (which !== undefined) {
+      r.add(which, undefined, { kind: 'cli' });
+      return r.result();
+    }
+  }
+  r.readEnvironment();
+  const bare = r.readCommandLine(argv);
+  r.loadBareArguments(bare);
+  r.checkUnknown();
+  r.expand();
+  return r.result();
+}
+
+/** The final option list as uWSGI's `--show-config` INI block. */
+export function formatShowConfig(list: ReadonlyArray<readonly [string, string]>): string {
+  const lines = [';uWSGI instance configuration', '[uwsgi]'];
+  for (const [k, v] of list) lines.push(`${k} = ${v}`);
+  lines.push(';end of configuration');
+  return lines.join('\n') + '\n';
+}
