@@ -2,7 +2,7 @@
  * `--help` and `--version` text, generated purely from the option table and package.json.
  */
 import { readFileSync } from 'node:fs';
-import { OPTIONS, OPTION_GROUPS, argName, defaultText, type OptionSpec } from './options-table.js';
+import { OPTIONS, OPTION_GROUPS, OPTION_GROUP_TITLES, argName, defaultText, type OptionSpec } from './options-table.js';
 
 let cachedVersion: string | undefined;
 
@@ -32,17 +32,6 @@ export function optionSynopsis(row: OptionSpec): string {
   return row.optionalValue ? `${names}[=<${arg}>]` : `${names} <${arg}>`;
 }
 
-const GROUP_TITLES: Record<(typeof OPTION_GROUPS)[number], string> = {
-  core: 'Core and master',
-  workers: 'Workers',
-  sockets: 'Sockets and requests',
-  logging: 'Logging',
-  sharedarea: 'Shared areas',
-  mules: 'Mules and farms',
-  config: 'Configuration',
-  'uwsgi-ts': 'uwsgi-ts only',
-};
-
 export function renderHelp(): string {
   const out: string[] = [
     `uwsgi-ts ${packageVersion()}`,
@@ -54,7 +43,7 @@ export function renderHelp(): string {
   for (const group of OPTION_GROUPS) {
     const rows = OPTIONS.filter((r) => r.group === group);
     if (rows.length === 0) continue;
-    out.push('', `${GROUP_TITLES[group]}:`);
+    out.push('', `${OPTION_GROUP_TITLES[group]}:`);
     for (const row of rows) {
       const notes: string[] = [];
       const d = defaultText(row);

@@ -33,6 +33,18 @@ export const OPTION_GROUPS = [
 ] as const;
 export type OptionGroup = (typeof OPTION_GROUPS)[number];
 
+/** Section titles used by `--help` and docs/options.md. */
+export const OPTION_GROUP_TITLES: Readonly<Record<OptionGroup, string>> = {
+  core: 'Core and master',
+  workers: 'Workers',
+  sockets: 'Sockets and requests',
+  logging: 'Logging',
+  sharedarea: 'Shared areas',
+  mules: 'Mules and farms',
+  config: 'Configuration',
+  'uwsgi-ts': 'uwsgi-ts only',
+};
+
 export const OPTION_KINDS: readonly OptionKind[] = ['flag', 'negflag', 'int', 'u64', 'mb', 'str', 'list', 'addrs'];
 
 /** The widened shape of one table row. */
