@@ -1,0 +1,52 @@
+/**
+ * Pure-JS stand-ins for the native waits, used when the addon is not built or is
+ * disabled with UWSGI_TS_NATIVE=0 (see docs/native.md for the table of limits).
+ *
+ * Arguments are validated by src/shared/native.ts before these run.
+ */
+import { UwsgiError } from './errors.js';
+
+/** A private cell nobody notifies: Atomics.wait on it can only time out. */
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Blocks the calling thread for at least `ms` milliseconds with Atomics.wait.
+ * Never call it on the master's main thread (it runs signals, the FIFO and
+ * supervision). Atomics.wait is interrupted by worker.terminate().
+ */
+export function waitMillisecondsAtomics(ms: number): void {
+  if (ms <= 0) return;
+  const deadline = performance.now() + ms;
+  // Re-wait the remainder if the wait returned early; ends when the deadline passes.
+  for (let left = ms; left > 0; left = deadline - performance.now()) Atomics.wait(sleeper, 0, 0, left);
+}
+
+/**
+ * Resolves after at least `ms` milliseconds using setTimeout (re-armed for the
+ * remainder, since a timer may fire up to 1 ms early against the monotonic clock).
+ * The pending timer keeps the event loop alive.
+ */
+export function waitMillisecondsTimer(ms: number): Promise<void> {
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const deadline = performance.now() + ms;
+    const check = (): void => {
+      const left = deadline - performance.now();
+      if (left > 0) setTimeout(check, left);
+      else resolve();
+    };
+    setTimeout(check, ms);
+  });
+}
+
+/**
+ * The error for read2/read2Async without the addon: pure JS cannot wait for an fd
+ * to become readable without reading (consuming) from it.
+ */
+export function read2Unavailable(call: string, args: string, reason: string): UwsgiError {
+  return new UwsgiError(
+    'UWSGI_ERR_NATIVE',
+    `native ${call}(${args}) needs the native addon, which is not available (${reason}): ` +
+      'pure JS cannot wait for an fd to become readable without reading from it',
+  );
+}
