@@ -1,0 +1,227 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { lstatSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  applyMagic,
+  createConfigContext,
+  djb33xHex,
+  evalPlaceholder,
+  expandReferences,
+  loadConfigFile,
+  parseIni,
+  parseJson,
+  parseYaml,
+  splitConfigSpec,
+} from '../src/shared/config-files.js';
+import { resolveOptions } from '../src/shared/options.js';
+import { isUwsgiError, type UwsgiErrorCode } from '../src/shared/errors.js';
+
+const root = mkdtempSync(join(tmpdir(), 'uwsgi-ts-config-'));
+const appDir = join(root, 'srv', 'app');
+mkdirSync(appDir, { recursive: true });
+function file(name: string, text: string): string {
+  const p = join(appDir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+function throwsCode(fn: () => unknown, code: UwsgiErrorCode, message?: RegExp): void {
+  try {
+    fn();
+  } catch (e) {
+    assert.ok(isUwsgiError(e), `expected a UwsgiError, got ${String(e)}`);
+    assert.is((e as { code: string }).code, code, (e as Error).message);
+    if (message) assert.match((e as Error).message, message);
+    return;
+  }
+  assert.unreachable(`expected ${code}`);
+}
+
+test('splitConfigSpec: last colon separates the section', () => {
+  assert.equal(splitConfigSpec('a.ini'), { given: 'a.ini', file: 'a.ini', section: undefined });
+  assert.equal(splitConfigSpec('a.ini:other'), { given: 'a.ini:other', file: 'a.ini', section: 'other' });
+  assert.equal(splitConfigSpec(':app1'), { given: ':app1', file: '', section: 'app1' });
+  assert.equal(splitConfigSpec('a.ini:'), { given: 'a.ini:', file: 'a.ini', section: undefined });
+});
+
+test('INI: sections, comments, no inline comments, bare keys, trimming', () => {
+  const text = [
+    '; comment',
+    '# comment',
+    'outside = 1',
+    '[uwsgi]',
+    '  workers = 2  \r',
+    'master',
+    'socket = :3031 ; not a comment',
+    'log-format = a=b',
+    '[other]',
+    'workers = 9',
+  ].join('\n');
+  const r = parseIni(text, 'uwsgi', '/x.ini');
+  assert.equal(r.entries, [
+    ['workers', '2'],
+    ['master', ''],
+    ['socket', ':3031 ; not a comment'],
+    ['log-format', 'a=b'],
+  ]);
+  assert.equal(r.warnings, []);
+  assert.equal(parseIni(text, 'other', '/x.ini').entries, [['workers', '9']]);
+});
+
+test('INI: missing section is a warning, not an error', () => {
+  const r = parseIni('[uwsgi]\nworkers = 2\n', 'nope', '/x.ini');
+  assert.equal(r.entries, []);
+  assert.equal(r.warnings, ['*** WARNING: Can\'t find section "nope" in INI configuration file /x.ini ***']);
+  const p = file('sec.ini', '[uwsgi]\nworkers = 2\n[other]\nworkers = 3\n');
+  const res = resolveOptions(['--ini', `${p}:missing`, '--ini', `${p}:other`], {}, root);
+  assert.is(res.options.workers, 3);
+  assert.is(res.warnings.length, 1);
+  assert.match(res.warnings[0], /Can't find section "missing"/);
+});
+
+test('INI: ":section" means a section of the last INI file', () => {
+  const p = file('multi.ini', '[uwsgi]\nini = :app1\nworkers = 2\n[app1]\nsocket = :1\n');
+  const r = resolveOptions(['--ini', p], {}, root);
+  assert.equal(r.options.socket, [':1']);
+  assert.is(r.options.workers, 2);
+});
+
+test('YAML: mapping uwsgi, sequences repeat, booleans 1/0, numbers keep their text', () => {
+  const text = 'uwsgi:\n  workers: 4\n  master: true\n  vacuum: false\n  socket:\n    - ":1"\n    - ":2"\n  enable-threads:\n  log-format: "%(addr) x"\nother:\n  workers: 7\n';
+  const r = parseYaml(text, 'uwsgi', '/x.yaml');
+  assert.equal(r.entries, [
+    ['workers', '4'],
+    ['master', '1'],
+    ['vacuum', '0'],
+    ['socket', ':1'],
+    ['socket', ':2'],
+    ['enable-threads', ''],
+    ['log-format', '%(addr) x'],
+  ]);
+  assert.equal(parseYaml(text, 'other', '/x.yaml').entries, [['workers', '7']]);
+  assert.is(parseYaml(text, 'nope', '/x.yaml').warnings.length, 1);
+});
+
+test('YAML: parse errors and nested mappings are coded errors naming the file', () => {
+  throwsCode(() => parseYaml('uwsgi:\n  a: [1,\n', 'uwsgi', '/bad.yaml'), 'UWSGI_ERR_CONFIG_FILE', /\/bad\.yaml/);
+  throwsCode(() => parseYaml('uwsgi:\n  a:\n    b: 1\n', 'uwsgi', '/bad.yaml'), 'UWSGI_ERR_CONFIG_FILE', /"a" in YAML file \/bad\.yaml/);
+});
+
+test('JSON: values per spec §2.4', () => {
+  const r = parseJson(JSON.stringify({ uwsgi: { s: 'x', t: true, f: false, n: null, num: 12, arr: ['a', 'b'] }, app: { w: 1 } }), 'uwsgi', '/x.json');
+  assert.equal(r.entries, [
+    ['s', 'x'],
+    ['t', '1'],
+    ['f', '0'],
+    ['n', '0'],
+    ['num', '12'],
+    ['arr', 'a'],
+    ['arr', 'b'],
+  ]);
+  assert.equal(parseJson('{"app":{"w":1}}', 'app', '/x.json').entries, [['w', '1']]);
+});
+
+test('JSON: missing object and parse errors', () => {
+  throwsCode(() => parseJson('{"other":{}}', 'uwsgi', '/x.json'), 'UWSGI_ERR_CONFIG_SECTION', /you must define a object named uwsgi in your JSON data \(\/x\.json\)/);
+  throwsCode(() => parseJson('[1]', 'uwsgi', '/x.json'), 'UWSGI_ERR_CONFIG_SECTION', /object named uwsgi/);
+  throwsCode(() => parseJson('{\n"uwsgi": {\n  "a": 1,\n}\n}', 'uwsgi', '/x.json'), 'UWSGI_ERR_CONFIG_FILE', /error parsing JSON data in \/x\.json/);
+  const p = file('bad.json', '{"uwsgi": ');
+  throwsCode(() => resolveOptions(['--json', p], {}, root), 'UWSGI_ERR_CONFIG_FILE', /bad\.json/);
+  const q = file('noobj.json', '{"app": {"workers": 2}}');
+  throwsCode(() => resolveOptions(['-j', q], {}, root), 'UWSGI_ERR_CONFIG_SECTION', /noobj\.json/);
+  assert.is(resolveOptions(['-j', `${q}:app`], {}, root).options.workers, 2);
+});
+
+test('missing file: names the file and the OS error', () => {
+  const ctx = createConfigContext(root, '0.1.0');
+  throwsCode(() => loadConfigFile(ctx, 'does-not-exist.yaml', 'yaml'), 'UWSGI_ERR_CONFIG_FILE', new RegExp(`${join(root, 'does-not-exist.yaml')}: ENOENT`));
+});
+
+test('magic variables of the file being read', () => {
+  const p = file(
+    'magic.ini',
+    ['[uwsgi]', 'set-ph = v=%v', 'set-ph = o=%o', 'set-ph = p=%p', 'set-ph = s=%s', 'set-ph = d=%d', 'set-ph = e=%e', 'set-ph = n=%n', 'set-ph = c=%c',
+      'set-ph = parts=%0|%1|%2', 'set-ph = x=%x', 'set-ph = pct=100%%', 'set-ph = gone=a%zb', 'set-ph = h=%h', 'set-ph = V=%V', 'set-ph = j=%j',
+      'set-ph = i=%i', 'set-ph = esc=%[', 'set-ph = k=%k', 'set-ph = O=%O'].join('\n'),
+  );
+  const r = resolveOptions(['--ini', 'magic.ini'], {}, appDir);
+  const ph = r.placeholders;
+  assert.is(ph.get('v'), appDir);
+  assert.is(ph.get('o'), 'magic.ini');
+  assert.is(ph.get('p'), p);
+  assert.is(ph.get('s'), 'magic.ini');
+  assert.is(ph.get('d'), appDir + '/');
+  assert.is(ph.get('e'), 'ini');
+  assert.is(ph.get('n'), 'magic');
+  assert.is(ph.get('c'), 'app');
+  const segs = appDir.split('/').filter(Boolean);
+  assert.is(ph.get('parts'), `${segs[0]}|${segs[1]}|${segs[2] ?? ''}`);
+  assert.is(ph.get('x'), '');
+  assert.is(ph.get('pct'), '100%');
+  assert.is(ph.get('gone'), 'ab');
+  assert.is(ph.get('h'), hostname());
+  assert.is(ph.get('V'), '0.1.0');
+  assert.is(ph.get('j'), djb33xHex(p));
+  assert.is(ph.get('i'), String(lstatSync(p).ino));
+  assert.is(ph.get('esc'), '\x1b');
+  assert.ok(Number(ph.get('k')) >= 1);
+  assert.is(ph.get('O'), 'magic.ini');
+});
+
+test('magic: %x is the requested section; upper-case vars keep the first file', () => {
+  const inner = file('inner.ini', '[uwsgi]\nset-ph = innero=%o\nset-ph = innerO=%O\n[sect]\nset-ph = sx=%x\n');
+  const outer = file('outer.ini', `[uwsgi]\nini = ${inner}\nini = ${inner}:sect\n`);
+  const r = resolveOptions(['--ini', outer], {}, root);
+  assert.is(r.placeholders.get('innero'), inner);
+  assert.is(r.placeholders.get('innerO'), outer);
+  assert.is(r.placeholders.get('sx'), 'sect');
+});
+
+test('magic vars are not applied to command-line values', () => {
+  const r = resolveOptions(['--set-placeholder', 'a=%d'], {}, root);
+  assert.is(r.placeholders.get('a'), '%d');
+});
+
+test('applyMagic: %( is kept, unknown vanish, trailing % kept', () => {
+  const m = createConfigContext('/w', '1.0').magic;
+  assert.is(applyMagic('a %(x) %% %q %v 5%', m), 'a %(x) %  /w 5%');
+});
+
+test('djb33x hash as 8 upper-case hex digits', () => {
+  assert.match(djb33xHex('/srv/app/a.ini'), /^[0-9A-F]{8}$/);
+  assert.is(djb33xHex(''), '05150000'); // 5381 = 0x1505, little-endian bytes
+});
+
+test('expandReferences: balanced parentheses, restart on symbol, no rescan', () => {
+  const look = (k: string) => ({ a: 'A', 'b (c)': 'BC', z: 'Z', loop: '%(loop)' })[k];
+  assert.is(expandReferences('x%(a)y', '%', look), 'xAy');
+  assert.is(expandReferences('%(b (c))', '%', look), 'BC');
+  assert.is(expandReferences('%(x %(z))', '%', look), '%(x Z)');
+  assert.is(expandReferences('%(loop)!', '%', look), '%(loop)!');
+  assert.is(expandReferences('%() %(nope) %(a', '%', look), '%() %(nope) %(a');
+  assert.is(expandReferences('$(a)%(a)', '$', look), 'A%(a)');
+});
+
+test('evalPlaceholder: pipeline semantics', () => {
+  const vals: Record<string, string> = { foo: '1', bar: '1', txt: 'abc' };
+  const look = (k: string) => vals[k];
+  assert.is(evalPlaceholder('foo', look), '1');
+  assert.is(evalPlaceholder('nope', look), undefined);
+  assert.is(evalPlaceholder('foo + 3 * 2', look), '8');
+  assert.is(evalPlaceholder('foo bar ++', look), '12');
+  assert.is(evalPlaceholder('txt + 1', look), '1');
+  assert.is(evalPlaceholder('nope x', look), '');
+  assert.is(evalPlaceholder('9223372036854775807 + 1', look), '-9223372036854775808');
+  assert.is(evalPlaceholder('7 / 2', look), '3');
+  assert.is(evalPlaceholder('-7 / 2', look), '0'); // "-7" is not a number token: looked up → "" → 0 / 2
+});
+
+test('env values and magic: $() sees the process env passed in', () => {
+  const p = file('env.yaml', 'uwsgi:\n  module: $(APP_HOME)/main.js\n');
+  const r = resolveOptions(['--yaml', p], { APP_HOME: '/opt/x' }, root);
+  assert.is(r.options.module, '/opt/x/main.js');
+});
+
+test.run();
