@@ -25,6 +25,7 @@ export const ERROR_CATALOGUE = {
   UWSGI_ERR_HTTP_PARSE: 'an HTTP request is malformed (answered 400)',
   UWSGI_ERR_HTTP_HEADERS_TOO_LARGE: 'an HTTP request head exceeds --buffer-size (answered 431)',
   UWSGI_ERR_BODY_TOO_LARGE: 'a request body exceeds --limit-post (answered 413)',
+  UWSGI_ERR_BODY_READ: 'the client closed the connection or stalled past --socket-timeout while sending the request body',
   // workers and supervision
   UWSGI_ERR_WORKER_CRASH: 'a worker thread threw an uncaught exception or exited',
   UWSGI_ERR_HARAKIRI: 'a worker or mule stayed on one request or message longer than its harakiri limit',
@@ -36,6 +37,7 @@ export const ERROR_CATALOGUE = {
   UWSGI_ERR_SHAREDAREA_ARG: 'a sharedarea call got an argument of the wrong type or size',
   UWSGI_ERR_SHAREDAREA_FILE: 'a file-backed sharedarea cannot be read or written',
   UWSGI_ERR_SHAREDAREA_NOT_READY: 'the sharedarea API was called in a thread that has no areas',
+  UWSGI_ERR_SHAREDAREA_LOCK: 'a sharedarea lock call would block the main thread, would deadlock its own thread, or releases a lock the thread does not hold',
   // native addon
   UWSGI_ERR_NATIVE: 'a native helper failed (the message names the call and errno)',
   // mules and farms
