@@ -369,7 +369,7 @@ class Resolver {
       if (e.spec || e.explicitPlaceholder || e.origin.kind === 'env' || e.origin.kind === 'cli') continue;
       const hint = suggestOption(e.key);
       const suggestion = hint ? ` (did you mean "${hint}"?)` : '';
-      const from = e.origin.kind === 'set' ? `--set${where(e.origin.via)}` : where(e.origin).slice(4);
+      const from = e.origin.kind === 'set' ? `--set${where(e.origin.via)}` : e.origin.path;
       if (this.strict) {
         throw new UwsgiError(
           'UWSGI_ERR_UNKNOWN_OPTION',
