@@ -95,7 +95,7 @@ export const OPTION_TABLE = [
   { name: 'reload-mercy', aliases: [], short: undefined, kind: 'int', default: 60, min: 0, group: 'core', immediate: false,
     arg: 'SECONDS', help: 'uwsgi-ts: upper bound for a whole graceful reload or shutdown before stragglers are stopped (uWSGI default 0, which does not bound workers)' },
   { name: 'touch-reload', aliases: [], short: undefined, kind: 'list', default: [], group: 'core', immediate: false,
-    impliesMaster: true, arg: 'PATH', help: 'gracefully reload when this file is touched, created or removed (repeatable)' },
+    impliesMaster: true, arg: 'PATH', help: 'gracefully reload when this file is touched, created or removed' },
   { name: 'master-fifo', aliases: [], short: undefined, kind: 'list', default: [], group: 'core', immediate: false,
     impliesMaster: true, arg: 'PATH', help: 'master FIFO for one-byte commands; repeat for slots 0..9' },
   { name: 'stats', aliases: ['stats-server'], short: undefined, kind: 'str', default: undefined, group: 'core', immediate: false,
@@ -131,9 +131,9 @@ export const OPTION_TABLE = [
 
   // ---------------------------------------------------------------- sockets
   { name: 'socket', aliases: ['uwsgi-socket'], short: 's', kind: 'addrs', default: [], group: 'sockets', immediate: false,
-    arg: 'ADDR', help: 'bind a uwsgi-protocol socket: host:port, :port, [v6]:port or a UNIX path (repeatable)' },
+    arg: 'ADDR', help: 'bind a uwsgi-protocol socket: host:port, :port, [v6]:port or a UNIX path' },
   { name: 'http-socket', aliases: ['http'], short: undefined, kind: 'addrs', default: [], group: 'sockets', immediate: false,
-    arg: 'ADDR', help: 'bind an HTTP socket served by the workers (repeatable; uwsgi-ts: --http is an alias, there is no separate router)' },
+    arg: 'ADDR', help: 'bind an HTTP socket served by the workers (uwsgi-ts: --http is an alias, there is no separate router)' },
   { name: 'listen', aliases: [], short: 'l', kind: 'int', default: 100, min: 1, group: 'sockets', immediate: true,
     arg: 'N', help: 'listen backlog of every socket' },
   { name: 'buffer-size', aliases: [], short: 'b', kind: 'int', default: 4096, min: 1, max: 65535, cap: true, group: 'sockets', immediate: false,
@@ -153,15 +153,15 @@ export const OPTION_TABLE = [
 
   // ---------------------------------------------------------------- sharedarea
   { name: 'sharedarea', aliases: [], short: 'A', kind: 'list', default: [], group: 'sharedarea', immediate: false,
-    arg: 'PAGES|KEY=VAL,...', help: 'create a shared memory area: a number of pages or a key=value list (repeatable)' },
+    arg: 'PAGES|KEY=VAL,...', help: 'create a shared memory area: a number of pages or a key=value list' },
 
   // ---------------------------------------------------------------- mules
   { name: 'mules', aliases: [], short: undefined, kind: 'int', default: 0, min: 0, group: 'mules', immediate: false,
     impliesMaster: true, arg: 'N', help: 'add N signal-only mules' },
   { name: 'mule', aliases: [], short: undefined, kind: 'list', default: [], optionalValue: true, group: 'mules', immediate: false,
-    impliesMaster: true, arg: 'MODULE[:FUNC]', help: 'add one mule running the given module (no value = signal-only mule; repeatable)' },
+    impliesMaster: true, arg: 'MODULE[:FUNC]', help: 'add one mule running the given module (no value = signal-only mule)' },
   { name: 'farm', aliases: [], short: undefined, kind: 'list', default: [], group: 'mules', immediate: false,
-    impliesMaster: true, arg: 'NAME:ID[,ID...]', help: 'define a farm of mules (repeatable)' },
+    impliesMaster: true, arg: 'NAME:ID[,ID...]', help: 'define a farm of mules' },
   { name: 'mule-msg-size', aliases: [], short: undefined, kind: 'int', default: 65536, min: 1, group: 'mules', immediate: false,
     impliesMaster: true, arg: 'BYTES', help: 'largest message accepted by a mule or farm queue' },
   { name: 'mule-queue-size', aliases: [], short: undefined, kind: 'int', default: 1024, min: 1, group: 'mules', immediate: false,
@@ -171,9 +171,9 @@ export const OPTION_TABLE = [
   { name: 'mule-reload-mercy', aliases: [], short: undefined, kind: 'int', default: 60, min: 0, group: 'mules', immediate: false,
     arg: 'SECONDS', help: 'time a mule gets to stop on reload or shutdown before it is terminated' },
   { name: 'touch-mules-reload', aliases: [], short: undefined, kind: 'list', default: [], group: 'mules', immediate: false,
-    arg: 'PATH', help: 'reload every mule when this file is touched (repeatable)' },
+    arg: 'PATH', help: 'reload every mule when this file is touched' },
   { name: 'hook-as-mule', aliases: [], short: undefined, kind: 'list', default: [], group: 'mules', immediate: false,
-    arg: 'ACTION:ARGS', help: 'hook run in every mule when it starts (repeatable)' },
+    arg: 'ACTION:ARGS', help: 'hook run in every mule when it starts' },
 
   // ---------------------------------------------------------------- config
   { name: 'ini', aliases: [], short: undefined, kind: 'list', default: [], group: 'config', immediate: true,
