@@ -49,6 +49,8 @@ export interface WorkerInit {
   readonly settings: WorkerSettings;
   readonly scoreboard: ScoreboardInit;
   readonly sharedareas: readonly unknown[];
+  /** Mule queues (see shared/mule-queues.ts); null without mules. */
+  readonly mules: unknown;
   /** Port for comlink control calls from the master. */
   readonly control: MessagePort;
   /** proxy mode: port on which the master forwards connections' bytes. */

@@ -1,0 +1,54 @@
+/**
+ * uwsgi-ts as a library: `start()` runs the same runtime as the CLI from a program,
+ * and the thread APIs (sharedareas, mules) work in any thread of it.
+ *
+ * ```ts
+ * import { start } from 'uwsgi-ts';
+ * const rt = await start({ module: './app.ts', 'http-socket': ['127.0.0.1:0'], workers: 2 });
+ * console.log(rt.addresses[0].port);
+ * await rt.stop();
+ * ```
+ */
+import { resolveOptions } from './shared/options.js';
+import type { ResolvedOptions } from './shared/options-table.js';
+import { startRuntime, type Runtime } from './master/master.js';
+import { installSignals } from './master/signals.js';
+
+export type { Runtime, BoundAddress } from './master/master.js';
+export type { WorkerThreadInfo } from './master/worker-pool.js';
+export type { ResolvedOptions, OptionName } from './shared/options-table.js';
+export { UwsgiError, ERROR_CATALOGUE, type UwsgiErrorCode } from './shared/errors.js';
+export { sharedarea } from './shared/sharedarea.js';
+
+/** Options for start(): any option of the table by its uWSGI name; lists take arrays. */
+export type StartOptions = {
+  [K in keyof ResolvedOptions]?: ResolvedOptions[K] extends readonly string[] ? readonly string[] | string : ResolvedOptions[K];
+} & {
+  /** Install SIGTERM/SIGINT/SIGHUP/SIGQUIT handlers as the CLI does (default false). */
+  signals?: boolean;
+  /** Working directory that relative paths resolve against (default process.cwd()). */
+  cwd?: string;
+};
+
+function toArgv(options: StartOptions): string[] {
+  const argv: string[] = [];
+  for (const [key, value] of Object.entries(options)) {
+    if (key === 'signals' || key === 'cwd' || value === undefined) continue;
+    if (Array.isArray(value)) for (const v of value) argv.push(`--${key}=${String(v)}`);
+    else if (typeof value === 'boolean') argv.push(`--${key}=${value ? 'true' : 'false'}`);
+    else argv.push(`--${key}=${String(value)}`);
+  }
+  return argv;
+}
+
+/** Start a master with its workers (and mules) in this process; resolves once every worker accepts. */
+export async function start(options: StartOptions): Promise<Runtime> {
+  const cwd = options.cwd ?? process.cwd();
+  const { options: resolved } = resolveOptions(toArgv(options), {}, cwd);
+  const runtime = await startRuntime(resolved, cwd);
+  if (options.signals) {
+    const uninstall = installSignals(runtime, { dieOnTerm: resolved['die-on-term'] });
+    void runtime.stopped.then(uninstall);
+  }
+  return runtime;
+}

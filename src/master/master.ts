@@ -1,0 +1,186 @@
+/**
+ * The master: from resolved options to a running instance. It binds every listener,
+ * creates the sharedareas and the scoreboard, spawns and supervises the workers, and
+ * owns reload and shutdown. Everything it acquires lives in one ResourceScope, released
+ * in reverse order on stop (or when startup fails half-way).
+ */
+import path from 'node:path';
+import { existsSync } from 'node:fs';
+import type { ResolvedOptions } from '../shared/options-table.js';
+import { UwsgiError, echo } from '../shared/errors.js';
+import { log } from '../shared/log-writer.js';
+import { createScoreboard } from '../shared/scoreboard.js';
+import type { ListenerInit, WorkerSettings } from '../shared/messages.js';
+import { nativeKind } from '../shared/native.js';
+import { parseSharedareaSpec, createSharedareas, attachSharedareas, syncSharedareaFiles, releaseLocksHeldBy } from '../shared/sharedarea.js';
+import { setThreadIdentity } from '../shared/thread-identity.js';
+import { splitModuleSpec } from '../shared/module-import.js';
+import { bindListener, describeListener, type ListenerRequest, type AcceptModeOption } from './listeners.js';
+import { ProxyDispatcher } from './proxy-dispatch.js';
+import { ResourceScope } from './resource-scope.js';
+import { WorkerPool, type WorkerThreadInfo } from './worker-pool.js';
+import { MulePool } from './mule-pool.js';
+
+export interface BoundAddress {
+  readonly protocol: 'http' | 'uwsgi';
+  /** `host:port` or a UNIX path, with the real port when port 0 was asked. */
+  readonly address: string;
+  readonly port?: number;
+  readonly path?: string;
+  readonly acceptMode: string;
+}
+
+export interface Runtime {
+  readonly addresses: readonly BoundAddress[];
+  /** The live worker threads (ids are stable across respawns). */
+  workers(): WorkerThreadInfo[];
+  /** Graceful reload: every worker replaced, none of the queued or in-flight requests lost. */
+  reload(): Promise<void>;
+  /** Chain reload: one worker at a time, each next one after its successor accepts. */
+  chainReload(): Promise<void>;
+  /** Stop. Graceful (default): finish in-flight requests within --reload-mercy. */
+  stop(options?: { graceful?: boolean }): Promise<void>;
+  /** Resolves once the runtime has stopped, for whatever reason. */
+  readonly stopped: Promise<void>;
+}
+
+const WORKER_ENTRY = new URL('../worker/worker-main.js', import.meta.url);
+
+function workerSettings(o: ResolvedOptions, cwd: string): WorkerSettings {
+  return {
+    module: o.module!,
+    cwd,
+    bufferSize: o['buffer-size'],
+    limitPost: o['limit-post'],
+    socketTimeout: o['socket-timeout'],
+    maxRequests: o['max-requests'],
+    harakiri: o.harakiri,
+    logging: !o['disable-logging'],
+    logMicros: o['log-micros'],
+    maxVars: 64,
+  };
+}
+
+function listenerRequests(o: ResolvedOptions): ListenerRequest[] {
+  const out: ListenerRequest[] = [];
+  for (const v of o['http-socket']) out.push({ option: 'http-socket', value: v, protocol: 'http' });
+  for (const v of o.socket) out.push({ option: 'socket', value: v, protocol: 'uwsgi' });
+  return out;
+}
+
+/** Checks that need no thread: fail before anything starts. */
+function preflight(o: ResolvedOptions, cwd: string): void {
+  if (!o.module) {
+    throw new UwsgiError('UWSGI_ERR_NO_APP', 'no application: give --module FILE[:EXPORT] (an Express/Fastify handler or an object with fetch())');
+  }
+  const { file } = splitModuleSpec(o.module);
+  const abs = path.resolve(cwd, file);
+  if (!existsSync(abs)) throw new UwsgiError('UWSGI_ERR_APP_LOAD', `--module ${echo(o.module)}: no such file ${echo(abs)}`);
+  if (listenerRequests(o).length === 0) {
+    throw new UwsgiError('UWSGI_ERR_OPTION_MISSING_VALUE', 'no socket to serve: give --http-socket ADDR and/or --socket ADDR');
+  }
+}
+
+export async function startRuntime(o: ResolvedOptions, cwd = process.cwd()): Promise<Runtime> {
+  preflight(o, cwd);
+  setThreadIdentity({ role: 'master', id: 0 });
+  const scope = await ResourceScope.open();
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((r) => { resolveStopped = r; });
+  try {
+    log.line(`*** Starting uwsgi-ts (node ${process.version}, native helpers: ${nativeKind}) ***`);
+
+    // Sharedareas first: every thread gets them at spawn.
+    const specs = o.sharedarea.map((v) => parseSharedareaSpec(v, '--sharedarea'));
+    const areas = createSharedareas(specs);
+    attachSharedareas(areas);
+    if (areas.length) {
+      await scope.onClose('sharedarea files', () => syncSharedareaFiles());
+    }
+
+    // Mule queues exist before any worker, so every worker can reach them from its first request.
+    const mules = MulePool.create(o, cwd, areas);
+
+    // Listeners.
+    const proxy = new ProxyDispatcher(() => pool.accepting());
+    const listeners: ListenerInit[] = [];
+    let index = 0;
+    for (const req of listenerRequests(o)) {
+      const bound = await scope.acquire(`listener ${req.value}`,
+        () => bindListener(req, index, o.listen, o['accept-mode'] as AcceptModeOption),
+        (b) => b.close());
+      if (bound.server) proxy.attach(bound.server, index);
+      listeners.push(bound.init);
+      log.line(describeListener(bound.init));
+      index++;
+    }
+    const anyProxy = listeners.some((l) => l.mode === 'proxy');
+
+    // Workers.
+    const pool: WorkerPool = new WorkerPool({
+      workers: o.workers,
+      settings: workerSettings(o, cwd),
+      listeners,
+      sharedareas: areas,
+      scoreboard: createScoreboard(o.workers * 2),
+      workerReloadMercyMs: o['worker-reload-mercy'] * 1000,
+      minWorkerLifetimeMs: o['min-worker-lifetime'] * 1000,
+      harakiriMs: o.harakiri * 1000,
+      proxy: anyProxy ? proxy : undefined,
+      onThreadExit: (threadId) => releaseLocksHeldBy(threadId),
+      mules: mules.init,
+      entry: WORKER_ENTRY,
+    });
+    const mercyMs = (o['reload-mercy'] || 60) * 1000;
+    await scope.acquire('workers', async () => { await pool.start(); return pool; }, (p) => p.stop(true, mercyMs));
+
+    // Mules.
+    await scope.acquire('mules', async () => { await mules.start(); return mules; }, (m) => m.stop(true));
+
+    const addresses: BoundAddress[] = listeners.map((l) => ({
+      protocol: l.protocol,
+      address: l.name,
+      port: l.address.kind === 'tcp' ? l.address.port : undefined,
+      path: l.address.kind === 'unix' ? l.address.path : undefined,
+      acceptMode: l.mode,
+    }));
+    log.line(`*** uwsgi-ts is ready: ${o.workers} worker${o.workers === 1 ? '' : 's'}${mules.count ? `, ${mules.count} mule${mules.count === 1 ? '' : 's'}` : ''} accepting on ${addresses.map((a) => a.address).join(', ')} ***`);
+
+    let stopping: Promise<void> | undefined;
+    let reloading: Promise<void> | undefined;
+    const runtime: Runtime = {
+      addresses,
+      workers: () => pool.threads(),
+      reload() {
+        if (stopping) return Promise.resolve();
+        reloading ??= Promise.all([pool.reload(), mules.reload()]).then(() => undefined).finally(() => { reloading = undefined; });
+        return reloading;
+      },
+      chainReload() {
+        if (stopping) return Promise.resolve();
+        reloading ??= pool.chainReload().finally(() => { reloading = undefined; });
+        return reloading;
+      },
+      stop(options) {
+        const graceful = options?.graceful ?? true;
+        stopping ??= (async () => {
+          log.line(graceful ? 'graceful shutdown: finishing in-flight requests...' : 'brutal shutdown: stopping every thread now...');
+          if (!graceful) {
+            await Promise.all([pool.stop(false, 0), mules.stop(false)]);
+          }
+          await scope.close();
+          log.line('goodbye to uWSGI.');
+          log.flushSync();
+          resolveStopped();
+        })();
+        return stopping;
+      },
+      stopped,
+    };
+    return runtime;
+  } catch (e) {
+    await scope.close();
+    log.flushSync();
+    throw e;
+  }
+}

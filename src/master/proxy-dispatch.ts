@@ -1,0 +1,68 @@
+/**
+ * Proxy accept mode, master side: accept on the master's own server and forward each
+ * connection's bytes to one worker over that worker's proxy port. The master owns the
+ * socket for its whole life, so no fd ever crosses threads (node-threads.md).
+ */
+import type net from 'node:net';
+import type { MessagePort } from 'node:worker_threads';
+import type { ProxyFrame } from '../shared/messages.js';
+import { log } from '../shared/log-writer.js';
+
+export interface ProxyTarget {
+  readonly id: number;
+  readonly port: MessagePort;
+  readonly sockets: Map<number, net.Socket>;
+}
+
+export class ProxyDispatcher {
+  private nextCid = 1;
+  private rr = 0;
+  constructor(private readonly pick: () => ProxyTarget[]) {}
+
+  attach(server: net.Server, listenerIndex: number): void {
+    server.on('connection', (socket) => this.dispatch(socket, listenerIndex));
+  }
+
+  /** Wire a worker's proxy port: bytes the worker writes go back to the client. */
+  bindTarget(t: ProxyTarget): void {
+    t.port.on('message', (f: ProxyFrame) => {
+      const s = t.sockets.get(f.cid);
+      if (!s) return;
+      if (f.t === 'data') s.write(f.data);
+      else if (f.t === 'end') s.end();
+      else if (f.t === 'close') {
+        t.sockets.delete(f.cid);
+        s.destroySoon();
+      }
+    });
+  }
+
+  /** A worker is gone: its connections cannot be finished by anyone else. */
+  dropTarget(t: ProxyTarget): void {
+    for (const s of t.sockets.values()) s.destroy();
+    t.sockets.clear();
+  }
+
+  private dispatch(socket: net.Socket, listener: number): void {
+    const targets = this.pick();
+    if (targets.length === 0) {
+      log.line(`[UWSGI_ERR_WORKER_CRASH] no worker accepting: closing connection from ${socket.remoteAddress}`);
+      socket.destroy();
+      return;
+    }
+    const t = targets[this.rr++ % targets.length];
+    const cid = this.nextCid++;
+    t.sockets.set(cid, socket);
+    t.port.postMessage({
+      t: 'open', cid, listener,
+      remoteAddress: socket.remoteAddress ?? '', remotePort: socket.remotePort ?? 0,
+      localAddress: socket.localAddress ?? '', localPort: socket.localPort ?? 0,
+    } satisfies ProxyFrame);
+    socket.on('data', (data) => t.port.postMessage({ t: 'data', cid, data } satisfies ProxyFrame));
+    socket.on('end', () => t.port.postMessage({ t: 'end', cid } satisfies ProxyFrame));
+    socket.on('error', () => { /* reported through 'close' below; the peer reset the connection */ });
+    socket.on('close', () => {
+      if (t.sockets.delete(cid)) t.port.postMessage({ t: 'close', cid } satisfies ProxyFrame);
+    });
+  }
+}

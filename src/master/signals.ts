@@ -1,0 +1,49 @@
+/**
+ * Unix signals on the master thread, mapped as the issue and fifo.md §8 say:
+ * SIGTERM, SIGINT → graceful shutdown (bounded by --reload-mercy); SIGHUP → graceful
+ * reload; SIGQUIT → brutal shutdown. A second SIGINT/SIGTERM during a graceful
+ * shutdown turns it brutal. SIGUSR2 prints what every worker is doing instead of
+ * killing the master (uWSGI's default action; see docs/signals.md).
+ */
+import type { Runtime } from './master.js';
+import { log } from '../shared/log-writer.js';
+
+export function installSignals(runtime: Runtime, _opts: { dieOnTerm: boolean }): () => void {
+  let shuttingDown = false;
+  const graceful = (sig: string) => () => {
+    if (shuttingDown) {
+      log.line(`${sig} received during graceful shutdown: stopping every thread now`);
+      void runtime.stop({ graceful: false });
+      return;
+    }
+    shuttingDown = true;
+    log.line(`${sig} received: graceful shutdown`);
+    void runtime.stop({ graceful: true });
+  };
+  const onTerm = graceful('SIGTERM');
+  const onInt = graceful('SIGINT');
+  const onHup = () => {
+    log.line('SIGHUP received: graceful reload');
+    void runtime.reload();
+  };
+  const onQuit = () => {
+    shuttingDown = true;
+    log.line('SIGQUIT received: brutal shutdown');
+    void runtime.stop({ graceful: false });
+  };
+  const onUsr2 = () => {
+    for (const w of runtime.workers()) log.line(`SIGUSR2: worker ${w.id} (thread ${w.threadId}) ${w.state}`);
+  };
+  process.on('SIGTERM', onTerm);
+  process.on('SIGINT', onInt);
+  process.on('SIGHUP', onHup);
+  process.on('SIGQUIT', onQuit);
+  process.on('SIGUSR2', onUsr2);
+  return () => {
+    process.off('SIGTERM', onTerm);
+    process.off('SIGINT', onInt);
+    process.off('SIGHUP', onHup);
+    process.off('SIGQUIT', onQuit);
+    process.off('SIGUSR2', onUsr2);
+  };
+}

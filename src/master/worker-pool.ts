@@ -1,0 +1,265 @@
+/**
+ * The master's supervision of worker threads: spawn, watch, respawn with backoff,
+ * harakiri, max-requests recycling, graceful reload and stop.
+ *
+ * A worker *id* (1..N) is stable across respawns, as in uWSGI. Each live thread also
+ * owns a scoreboard *slot*; during a reload the old and the new thread of one id run
+ * side by side, each in its own slot.
+ */
+import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads';
+import type net from 'node:net';
+import { log } from '../shared/log-writer.js';
+import { Scoreboard, WorkerStatus, type ScoreboardInit } from '../shared/scoreboard.js';
+import type { ListenerInit, WorkerControl, WorkerEvent, WorkerInit, WorkerSettings } from '../shared/messages.js';
+import { connectControl, type Remote } from '../shared/control-channel.js';
+import { UwsgiError } from '../shared/errors.js';
+import { Backoff } from './backoff.js';
+import type { ProxyDispatcher, ProxyTarget } from './proxy-dispatch.js';
+
+export interface WorkerPoolOptions {
+  readonly workers: number;
+  readonly settings: WorkerSettings;
+  readonly listeners: readonly ListenerInit[];
+  readonly sharedareas: readonly unknown[];
+  readonly scoreboard: ScoreboardInit;
+  readonly workerReloadMercyMs: number;
+  readonly minWorkerLifetimeMs: number;
+  readonly harakiriMs: number;
+  readonly proxy?: ProxyDispatcher;
+  /** What every worker needs to reach the mules (MulePool.init). */
+  readonly mules: unknown;
+  /** Called when a thread of this pool exits (sharedarea lock recovery, stats). */
+  readonly onThreadExit?: (threadId: number) => void;
+  readonly entry: URL;
+}
+
+export interface WorkerThreadInfo {
+  readonly id: number;
+  readonly slot: number;
+  readonly threadId: number;
+  readonly generation: number;
+  readonly state: 'starting' | 'accepting' | 'retiring';
+  readonly startedAt: number;
+}
+
+interface Live {
+  readonly id: number;
+  readonly slot: number;
+  readonly generation: number;
+  readonly thread: Worker;
+  readonly control: { remote: Remote<WorkerControl>; close(): void };
+  readonly proxyTarget?: ProxyTarget;
+  state: 'starting' | 'accepting' | 'retiring';
+  readonly startedAt: number;
+  harakiri: boolean;
+  accepting: Promise<void>;
+  exited: Promise<number>;
+}
+
+export class WorkerPool {
+  readonly scoreboard: Scoreboard;
+  private readonly live = new Set<Live>();
+  private readonly backoff = new Map<number, Backoff>();
+  private readonly freeSlots: number[] = [];
+  private stopping = false;
+  private startedUp = false;
+  private harakiriTimer?: NodeJS.Timeout;
+  private respawnTimers = new Set<NodeJS.Timeout>();
+
+  constructor(private readonly opts: WorkerPoolOptions) {
+    this.scoreboard = new Scoreboard(opts.scoreboard);
+    for (let s = opts.scoreboard.workers; s >= 1; s--) this.freeSlots.push(s);
+  }
+
+  /** Spawn every worker and resolve when all are accepting; reject on the first startup failure. */
+  async start(): Promise<void> {
+    const all: Live[] = [];
+    for (let id = 1; id <= this.opts.workers; id++) all.push(this.spawn(id, false));
+    await Promise.all(all.map((l) => l.accepting));
+    this.startedUp = true;
+    if (this.opts.harakiriMs > 0) {
+      this.harakiriTimer = setInterval(() => this.checkHarakiri(), Math.min(1000, Math.max(100, this.opts.harakiriMs / 4)));
+      this.harakiriTimer.unref();
+    }
+  }
+
+  threads(): WorkerThreadInfo[] {
+    return [...this.live].map((l) => ({ id: l.id, slot: l.slot, threadId: l.thread.threadId, generation: l.generation, state: l.state, startedAt: l.startedAt }));
+  }
+
+  accepting(): ProxyTarget[] {
+    const out: ProxyTarget[] = [];
+    for (const l of this.live) if (l.state === 'accepting' && l.proxyTarget) out.push(l.proxyTarget);
+    return out;
+  }
+
+  private spawn(id: number, respawn: boolean): Live {
+    const slot = this.freeSlots.pop();
+    if (slot === undefined) throw new UwsgiError('UWSGI_ERR_WORKER_CRASH', `no free scoreboard slot for worker ${id}`);
+    const generation = this.scoreboard.spawned(slot, Date.now(), respawn);
+    const control = new MessageChannel();
+    let proxyPorts: MessageChannel | undefined;
+    if (this.opts.proxy) proxyPorts = new MessageChannel();
+    const init: WorkerInit = {
+      role: 'worker', id, slot, generation,
+      listeners: this.opts.listeners,
+      settings: this.opts.settings,
+      scoreboard: this.opts.scoreboard,
+      sharedareas: this.opts.sharedareas,
+      mules: this.opts.mules,
+      control: control.port2,
+      proxy: proxyPorts?.port2,
+    };
+    const transfer: MessagePort[] = [control.port2];
+    if (proxyPorts) transfer.push(proxyPorts.port2);
+    const thread = new Worker(this.opts.entry, { workerData: init, transferList: transfer, stdout: false, stderr: false });
+    const threadId = thread.threadId; // -1 once the thread has exited
+    const remote = connectControl<WorkerControl>(control.port1, `worker ${id}`, Math.max(5000, this.opts.workerReloadMercyMs + 5000));
+    const proxyTarget: ProxyTarget | undefined = proxyPorts ? { id, port: proxyPorts.port1, sockets: new Map<number, net.Socket>() } : undefined;
+    if (proxyTarget) this.opts.proxy!.bindTarget(proxyTarget);
+
+    let resolveAccepting!: () => void;
+    let rejectAccepting!: (e: Error) => void;
+    const accepting = new Promise<void>((res, rej) => { resolveAccepting = res; rejectAccepting = rej; });
+    accepting.catch(() => { /* observed by start()/reload() when they wait on it */ });
+    const live: Live = {
+      id, slot, generation, thread, control: remote, proxyTarget, state: 'starting', startedAt: Date.now(), harakiri: false,
+      accepting,
+      exited: new Promise<number>((res) => thread.once('exit', res)),
+    };
+    this.live.add(live);
+    let fatal: Error | undefined;
+    log.line(`spawned uwsgi-ts worker ${id} (pid: ${process.pid}, thread: ${thread.threadId}, generation: ${generation})`);
+
+    thread.on('message', (e: WorkerEvent) => {
+      switch (e.type) {
+        case 'accepting':
+          live.state = 'accepting';
+          resolveAccepting();
+          break;
+        case 'app-loaded':
+          if (generation === 1) log.line(`worker ${id}: ${e.kind} app loaded in ${e.ms} ms`);
+          break;
+        case 'retire':
+          this.retireForMaxRequests(live);
+          break;
+        case 'fatal':
+          fatal = new UwsgiError(e.code as 'UWSGI_ERR_APP_LOAD', e.message);
+          log.line(`[${e.code}] worker ${id}: ${e.message}`);
+          break;
+      }
+    });
+    thread.on('error', (err) => {
+      this.scoreboard.countException(slot);
+      log.line(`[UWSGI_ERR_WORKER_CRASH] worker ${id} (thread ${threadId}) crashed: ${err.stack ?? err.message}`);
+    });
+    thread.once('exit', (code) => {
+      this.live.delete(live);
+      this.scoreboard.setStatus(slot, WorkerStatus.Dead);
+      this.freeSlots.push(slot);
+      remote.close();
+      if (proxyTarget) this.opts.proxy!.dropTarget(proxyTarget);
+      this.opts.onThreadExit?.(threadId);
+      if (live.state === 'starting') rejectAccepting(fatal ?? new UwsgiError('UWSGI_ERR_WORKER_CRASH', `worker ${id} exited with code ${code} before accepting`));
+      const lived = Date.now() - live.startedAt;
+      if (this.stopping || live.state === 'retiring') {
+        log.line(`worker ${id} buried after ${Math.round(lived / 1000)} seconds`);
+        return;
+      }
+      let delay = 0;
+      if (live.harakiri) {
+        log.line(`worker ${id} killed by harakiri: respawning`);
+      } else {
+        let b = this.backoff.get(id);
+        if (!b) this.backoff.set(id, (b = new Backoff()));
+        delay = b.death(lived);
+        log.line(`[UWSGI_ERR_WORKER_CRASH] worker ${id} died (exit code ${code}) after ${lived} ms: respawning${delay ? ` in ${delay} ms (${b.consecutiveFailures} quick deaths in a row)` : ''}`);
+      }
+      if (!this.startedUp) return; // a failure during start(): start() rejects and the master exits
+      const t = setTimeout(() => {
+        this.respawnTimers.delete(t);
+        if (!this.stopping) this.spawn(id, true);
+      }, delay);
+      this.respawnTimers.add(t);
+    });
+    return live;
+  }
+
+  private checkHarakiri(): void {
+    const now = Date.now();
+    const limit = this.opts.harakiriMs;
+    for (const l of this.live) {
+      if (l.harakiri) continue;
+      const since = this.scoreboard.busySince(l.slot);
+      if (since > 0 && now - since > limit) {
+        l.harakiri = true;
+        const req = this.scoreboard.currentRequest(l.slot);
+        log.line(`*** HARAKIRI ON WORKER ${l.id} (pid: ${process.pid}, thread: ${l.thread.threadId}, try: 1) ***`);
+        log.line(`[UWSGI_ERR_HARAKIRI] worker ${l.id} busy ${((now - since) / 1000).toFixed(1)} s on one request (--harakiri ${limit / 1000}): ${req || '(request data not recorded)'}`);
+        void l.thread.terminate();
+      }
+    }
+  }
+
+  private retireForMaxRequests(old: Live): void {
+    if (this.stopping || old.state === 'retiring') return;
+    const wait = Math.max(0, this.opts.minWorkerLifetimeMs - (Date.now() - old.startedAt));
+    setTimeout(() => {
+      if (this.stopping || old.state === 'retiring' || !this.live.has(old)) return;
+      log.line(`worker ${old.id}: max requests reached (${this.scoreboard.requests(old.slot)}): recycling`);
+      void this.replace(old);
+    }, wait).unref();
+  }
+
+  /** Start a new thread for `old.id`, wait until it accepts, then stop `old` gracefully. */
+  private async replace(old: Live): Promise<boolean> {
+    const fresh = this.spawn(old.id, true);
+    try {
+      await fresh.accepting;
+    } catch (e) {
+      log.line(`[UWSGI_ERR_WORKER_CRASH] replacement for worker ${old.id} failed to start (${(e as Error).message}); keeping the old one`);
+      return false;
+    }
+    await this.stopOne(old, this.opts.workerReloadMercyMs);
+    return true;
+  }
+
+  private async stopOne(l: Live, mercyMs: number): Promise<void> {
+    if (!this.live.has(l)) return;
+    l.state = 'retiring';
+    try {
+      const r = await l.control.remote.stop(mercyMs);
+      if (!r.drained) log.line(`worker ${l.id} (thread ${l.thread.threadId}) is taking too much time to die...NO MERCY !!! (${r.inflight} requests cut)`);
+    } catch (e) {
+      log.line(`[${(e as UwsgiError).code ?? 'UWSGI_ERR_CONTROL_TIMEOUT'}] worker ${l.id}: graceful stop failed: ${(e as Error).message}`);
+    }
+    await l.thread.terminate();
+  }
+
+  /** Graceful reload: every worker is replaced by a new thread, each old one retiring once its successor accepts. */
+  async reload(): Promise<void> {
+    const old = [...this.live].filter((l) => l.state !== 'retiring');
+    log.line(`...gracefully reloading ${old.length} workers...`);
+    await Promise.all(old.map((l) => this.replace(l)));
+    log.line('workers reloaded');
+  }
+
+  /** Chain reload: one worker at a time, the next only after the previous successor accepts. */
+  async chainReload(): Promise<void> {
+    const old = [...this.live].filter((l) => l.state !== 'retiring').sort((a, b) => a.id - b.id);
+    for (const l of old) {
+      if (this.stopping) return;
+      await this.replace(l);
+    }
+  }
+
+  async stop(graceful: boolean, mercyMs: number): Promise<void> {
+    this.stopping = true;
+    if (this.harakiriTimer) clearInterval(this.harakiriTimer);
+    for (const t of this.respawnTimers) clearTimeout(t);
+    const all = [...this.live];
+    if (graceful) await Promise.all(all.map((l) => this.stopOne(l, mercyMs)));
+    else await Promise.all(all.map((l) => l.thread.terminate()));
+    await Promise.all(all.map((l) => l.exited));
+  }
+}

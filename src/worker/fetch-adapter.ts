@@ -1,0 +1,68 @@
+/**
+ * Runs a `fetch(Request) => Response` handler (Hono, or any WinterCG-style app) as a
+ * Node `(req, res)` listener. The request body streams from the socket; the response
+ * body streams back, with headers and the first chunk leaving together.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import { UwsgiError } from '../shared/errors.js';
+
+export type FetchHandler = (request: Request) => Response | Promise<Response>;
+
+function requestFromNode(req: IncomingMessage): Request {
+  const host = req.headers.host ?? 'localhost';
+  const scheme = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+  const url = `${scheme}://${host}${req.url ?? '/'}`;
+  const headers = new Headers();
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) headers.append(raw[i], raw[i + 1]);
+  const method = req.method ?? 'GET';
+  const init: RequestInit & { duplex?: 'half' } = { method, headers };
+  if (method !== 'GET' && method !== 'HEAD') {
+    init.body = Readable.toWeb(req) as unknown as ReadableStream<Uint8Array>;
+    init.duplex = 'half';
+  }
+  return new Request(url, init);
+}
+
+async function sendResponse(response: Response, res: ServerResponse): Promise<void> {
+  const headers: Record<string, string | string[]> = {};
+  response.headers.forEach((value, key) => {
+    if (key !== 'set-cookie') headers[key] = value;
+  });
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length) headers['set-cookie'] = cookies;
+  res.writeHead(response.status, response.statusText || undefined, headers);
+  if (!response.body) {
+    res.end();
+    return;
+  }
+  const reader = response.body.getReader();
+  let first = await reader.read();
+  if (first.done) {
+    res.end();
+    return;
+  }
+  // A one-chunk body goes out with the head in one write via end().
+  let next = await reader.read();
+  if (next.done) {
+    res.end(first.value);
+    return;
+  }
+  res.write(first.value);
+  while (!next.done) {
+    if (!res.write(next.value)) await new Promise<void>((r) => res.once('drain', r));
+    next = await reader.read();
+  }
+  res.end();
+}
+
+export function fetchToNodeHandler(fetchHandler: FetchHandler): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  return async (req, res) => {
+    const response = await fetchHandler(requestFromNode(req));
+    if (!(response instanceof Response)) {
+      throw new UwsgiError('UWSGI_ERR_APP_ERROR', `fetch handler returned ${typeof response}, not a Response, for ${req.method} ${req.url}`);
+    }
+    await sendResponse(response, res);
+  };
+}

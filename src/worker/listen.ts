@@ -1,0 +1,84 @@
+/**
+ * How a worker takes connections from the listeners the master bound, per accept mode:
+ * - dup: `dup()` the master's listening fd (native addon) and listen on the copy; every
+ *   worker then accepts from the one kernel queue, and closing a worker's server closes
+ *   only its own copy (node-threads.md).
+ * - reuseport: the worker binds its own SO_REUSEPORT listener (Node ≥ 22.12).
+ * - proxy: the master owns the connections and forwards bytes (see proxy-socket.ts).
+ *
+ * Every accepted socket is handed to the one request server: HTTP sockets as they are,
+ * uwsgi-protocol sockets wrapped in their adapter.
+ */
+import net from 'node:net';
+import type http from 'node:http';
+import { sockets } from '../shared/native.js';
+import { UwsgiError } from '../shared/errors.js';
+import type { ListenerInit, WorkerSettings } from '../shared/messages.js';
+import { wrapUwsgiSocket } from './uwsgi-connection.js';
+import { log } from '../shared/log-writer.js';
+
+export interface OpenListener {
+  readonly init: ListenerInit;
+  readonly server: net.Server | null;
+  close(): Promise<void>;
+}
+
+export function connectionSink(server: http.Server, init: ListenerInit, settings: WorkerSettings, workerId: number): (socket: net.Socket) => void {
+  if (init.protocol === 'http') {
+    return (socket) => server.emit('connection', socket);
+  }
+  return (socket) => {
+    const adapter = wrapUwsgiSocket(socket, {
+      bufferSize: settings.bufferSize,
+      maxVars: settings.maxVars,
+      limitPost: settings.limitPost,
+      socketTimeout: settings.socketTimeout * 1000,
+      onProtocolError(peer, err) {
+        log.line(`[${err.code}] worker ${workerId}: uwsgi packet from ${peer} on ${init.name}: ${err.message}`);
+      },
+    });
+    if (adapter) server.emit('connection', adapter);
+  };
+}
+
+function listenOn(server: net.Server, what: net.ListenOptions): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: Error) => reject(e);
+    server.once('error', onError);
+    server.listen(what, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+export async function openListener(httpServer: http.Server, init: ListenerInit, settings: WorkerSettings, workerId: number): Promise<OpenListener> {
+  if (init.mode === 'proxy') {
+    return { init, server: null, close: async () => {} };
+  }
+  const sink = connectionSink(httpServer, init, settings, workerId);
+  const server = net.createServer({ noDelay: true }, sink);
+  server.on('error', (e) => log.line(`[UWSGI_ERR_BIND] worker ${workerId}: listener ${init.name}: ${e.message}`));
+  if (init.mode === 'dup') {
+    if (!sockets || init.fd === undefined) {
+      throw new UwsgiError('UWSGI_ERR_NATIVE', `accept mode "dup" for ${init.name} needs the native addon`);
+    }
+    const fd = sockets.dup(init.fd);
+    try {
+      await listenOn(server, { fd } as net.ListenOptions);
+    } catch (e) {
+      sockets.close(fd);
+      throw new UwsgiError('UWSGI_ERR_BIND', `worker ${workerId}: cannot listen on dup of fd ${init.fd} (${init.name}): ${(e as Error).message}`, { cause: e });
+    }
+  } else {
+    if (init.address.kind !== 'tcp') throw new UwsgiError('UWSGI_ERR_BIND', `accept mode "reuseport" cannot serve UNIX socket ${init.name}`);
+    const addr = init.name.startsWith('[') ? init.name.slice(1, init.name.lastIndexOf(']')) : init.name.slice(0, init.name.lastIndexOf(':'));
+    const port = Number(init.name.slice(init.name.lastIndexOf(':') + 1));
+    await listenOn(server, { host: addr || undefined, port, backlog: init.backlog, reusePort: true } as net.ListenOptions);
+  }
+  return {
+    init,
+    server,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,218 @@
+/**
+ * The worker's request path: one `http.Server` that parses every connection (HTTP
+ * sockets directly, uwsgi-protocol sockets through their adapter) and runs the app's
+ * handler, wrapped with what uWSGI adds around a request: limits (--limit-post),
+ * the scoreboard entry harakiri reads, the 500 on an app error, the request log line,
+ * and the max-requests count.
+ *
+ * This is the hot path: no per-request allocation beyond one listener closure, no
+ * synchronous I/O, no messages to the master.
+ */
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { UwsgiError, echo } from '../shared/errors.js';
+import { formatDefaultLine } from '../shared/request-log.js';
+import { log } from '../shared/log-writer.js';
+import type { Scoreboard } from '../shared/scoreboard.js';
+import type { WorkerSettings } from '../shared/messages.js';
+import type { NodeHandler } from './app-loader.js';
+
+export interface ServeState {
+  inflight: Set<ServerResponse>;
+  stopping: boolean;
+  served: number;
+}
+
+export interface ServeOptions {
+  readonly settings: WorkerSettings;
+  readonly workerId: number;
+  readonly slot: number;
+  readonly scoreboard: Scoreboard;
+  readonly onMaxRequests: () => void;
+}
+
+interface UwsgiSocketInfo {
+  uwsgiVars?: { count: number; pktsize: number; get(key: string): string | undefined };
+}
+
+/** CGI-style var count and size uWSGI's http-socket would have built for this request. */
+function httpVarsSize(req: IncomingMessage): { count: number; size: number } {
+  const raw = req.rawHeaders;
+  // REQUEST_METHOD REQUEST_URI PATH_INFO QUERY_STRING SERVER_PROTOCOL SCRIPT_NAME SERVER_NAME SERVER_PORT REMOTE_ADDR REMOTE_PORT
+  let size = 0;
+  const url = req.url ?? '';
+  const q = url.indexOf('?');
+  size += 14 + (req.method?.length ?? 0) + 11 + url.length + 9 + (q < 0 ? url.length : q) + 12 + (q < 0 ? 0 : url.length - q - 1) + 15 + 8 + 11 + 0 + 11 + 9 + 11 + 8 + 10;
+  for (let i = 0; i < raw.length; i += 2) size += 5 + raw[i].length + raw[i + 1].length;
+  const pairs = 10 + raw.length / 2;
+  return { count: pairs * 2, size: size + pairs * 4 };
+}
+
+export function createRequestServer(handler: NodeHandler, opts: ServeOptions): { server: http.Server; state: ServeState } {
+  const { settings, slot, scoreboard } = opts;
+  const state: ServeState = { inflight: new Set(), stopping: false, served: 0 };
+  const logging = settings.logging;
+  const harakiri = settings.harakiri > 0;
+  const limitPost = settings.limitPost;
+  const maxRequests = settings.maxRequests;
+  const pid = process.pid;
+  let appRequests = 0;
+  let retireAsked = false;
+
+  const server = http.createServer({
+    maxHeaderSize: settings.bufferSize,
+    keepAliveTimeout: 5000,
+    requestTimeout: 0,
+    headersTimeout: Math.max(1000, settings.socketTimeout * 1000 * 15),
+  }, onRequest);
+
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+    const code = tooLarge ? 'UWSGI_ERR_HTTP_HEADERS_TOO_LARGE' : 'UWSGI_ERR_HTTP_PARSE';
+    const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    const detail = tooLarge ? `request head larger than --buffer-size ${settings.bufferSize}` : `${err.code ?? 'parse error'}: ${err.message}`;
+    log.line(`[${code}] worker ${opts.workerId}: bad HTTP request from ${peer}: ${detail}`);
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  });
+
+  function finishRequest(req: IncomingMessage, res: ServerResponse, startMs: number, t0: number, written0: number): void {
+    state.inflight.delete(res);
+    const n = scoreboard.requestEnd(slot);
+    appRequests++;
+    state.served++;
+    if (logging) {
+      const sock = req.socket as Socket & UwsgiSocketInfo;
+      const total = scoreboard.nextTotal();
+      const head = (res as unknown as { _header?: string | null })._header;
+      const hsize = head ? Buffer.byteLength(head, 'latin1') : 0;
+      let rsize = 0;
+      const bw = (sock as { bytesWritten?: number }).bytesWritten;
+      if (typeof bw === 'number') rsize = Math.max(0, bw - written0 - hsize);
+      const uv = sock.uwsgiVars;
+      let vars: number;
+      let pktsize: number;
+      let addr: string;
+      let proto: string;
+      if (uv) {
+        vars = uv.count;
+        pktsize = uv.pktsize;
+        addr = uv.get('REMOTE_ADDR') ?? '';
+        proto = uv.get('SERVER_PROTOCOL') ?? '';
+      } else {
+        const v = httpVarsSize(req);
+        vars = v.count;
+        pktsize = v.size;
+        addr = sock.remoteAddress ?? '';
+        proto = `HTTP/${req.httpVersion}`;
+      }
+      const headerCount = head ? countHeaderLines(head) : 0;
+      log.line(formatDefaultLine({
+        pid, app: 0, appRequests, total, addr, user: '', vars, pktsize, startMs,
+        method: req.method ?? '', uri: req.url ?? '', rsize,
+        micros: Math.round((performance.now() - t0) * 1000), proto,
+        status: res.headersSent ? res.statusCode : (res.writableFinished ? res.statusCode : 500),
+        headers: headerCount, hsize, switches: rsize > 0 ? 1 : 0, core: 0,
+      }, settings.logMicros));
+    } else {
+      scoreboard.nextTotal();
+    }
+    if (maxRequests > 0 && n >= maxRequests && !retireAsked) {
+      retireAsked = true;
+      opts.onMaxRequests();
+    }
+  }
+
+  function onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const t0 = performance.now();
+    const startMs = Date.now();
+    const sock = req.socket as Socket & { bytesWritten?: number };
+    const written0 = typeof sock.bytesWritten === 'number' ? sock.bytesWritten : 0;
+    state.inflight.add(res);
+    scoreboard.requestBegin(slot, startMs);
+    if (harakiri) scoreboard.requestInfo(slot, `${req.method} ${req.url} ${sock.remoteAddress ?? ''}`);
+    if (state.stopping) res.shouldKeepAlive = false;
+    res.once('close', () => finishRequest(req, res, startMs, t0, written0));
+
+    if (limitPost > 0 && !checkLimitPost(req, res, limitPost, opts.workerId)) return;
+
+    let result: unknown;
+    try {
+      result = handler(req, res);
+    } catch (e) {
+      appError(req, res, e, opts.workerId);
+      return;
+    }
+    if (result && typeof (result as Promise<unknown>).then === 'function') {
+      (result as Promise<unknown>).then(undefined, (e: unknown) => appError(req, res, e, opts.workerId));
+    }
+  }
+
+  return { server, state };
+}
+
+function countHeaderLines(head: string): number {
+  let n = -1; // the status line is not a header
+  let i = head.indexOf('\r\n');
+  while (i >= 0 && i < head.length - 2) {
+    n++;
+    i = head.indexOf('\r\n', i + 2);
+  }
+  return Math.max(0, n);
+}
+
+/** --limit-post: a declared Content-Length over the limit is refused before the app runs; a chunked body is counted as it streams. */
+function checkLimitPost(req: IncomingMessage, res: ServerResponse, limit: number, workerId: number): boolean {
+  const cl = req.headers['content-length'];
+  const peer = req.socket.remoteAddress ?? '';
+  if (cl !== undefined) {
+    const n = Number(cl);
+    if (n > limit) {
+      log.line(`[UWSGI_ERR_BODY_TOO_LARGE] worker ${workerId}: ${req.method} ${req.url} from ${peer}: Content-Length ${echo(cl)} exceeds --limit-post ${limit}`);
+      refuse413(res);
+      return false;
+    }
+    return true;
+  }
+  if (req.headers['transfer-encoding'] === undefined) return true;
+  let seen = 0;
+  const push = req.push;
+  req.push = function (chunk: unknown, encoding?: BufferEncoding): boolean {
+    if (chunk != null) {
+      seen += (chunk as Buffer).length;
+      if (seen > limit) {
+        req.push = push;
+        log.line(`[UWSGI_ERR_BODY_TOO_LARGE] worker ${workerId}: ${req.method} ${req.url} from ${peer}: chunked body passed --limit-post ${limit}`);
+        if (!res.headersSent) refuse413(res);
+        else res.destroy();
+        return false;
+      }
+    }
+    return push.call(this, chunk, encoding);
+  };
+  return true;
+}
+
+function refuse413(res: ServerResponse): void {
+  res.shouldKeepAlive = false;
+  res.writeHead(413, { 'Content-Type': 'text/plain', 'Content-Length': '24', Connection: 'close' });
+  res.end('Request Entity Too Large');
+}
+
+function appError(req: IncomingMessage, res: ServerResponse, e: unknown, workerId: number): void {
+  const detail = e instanceof Error ? (e.stack ?? e.message) : echo(e);
+  const err = e instanceof UwsgiError ? e : new UwsgiError('UWSGI_ERR_APP_ERROR', detail);
+  log.line(`[${err.code}] worker ${workerId}: ${req.method} ${req.url}: ${err === e ? err.message : detail}`);
+  if (!res.headersSent) {
+    res.shouldKeepAlive = false;
+    res.writeHead(500, { 'Content-Type': 'text/plain', 'Content-Length': '21' });
+    res.end('Internal Server Error');
+  } else {
+    res.destroy();
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * Entry point of a worker thread: load the app, open the listeners the master bound,
+ * announce "accepting", serve until the master stops us.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type http from 'node:http';
+import { UwsgiError, isUwsgiError } from '../shared/errors.js';
+import { log } from '../shared/log-writer.js';
+import { Scoreboard, WorkerStatus } from '../shared/scoreboard.js';
+import type { WorkerControl, WorkerEvent, WorkerInit } from '../shared/messages.js';
+import { exposeControl } from '../shared/control-channel.js';
+import { attachSharedareas } from '../shared/sharedarea.js';
+import { setThreadIdentity } from '../shared/thread-identity.js';
+import { loadApp } from './app-loader.js';
+import { createRequestServer } from './serve.js';
+import { openListener, connectionSink, type OpenListener } from './listen.js';
+import { attachProxyPort } from './proxy-socket.js';
+
+const init = workerData as WorkerInit;
+const port = parentPort!;
+const post = (e: WorkerEvent): void => port.postMessage(e);
+
+setThreadIdentity({ role: 'worker', id: init.id });
+attachSharedareas(init.sharedareas as Parameters<typeof attachSharedareas>[0]);
+const scoreboard = new Scoreboard(init.scoreboard);
+
+async function main(): Promise<void> {
+  const t0 = Date.now();
+  const app = await loadApp(init.settings.module, init.settings.cwd);
+  post({ type: 'app-loaded', kind: app.kind, ms: Date.now() - t0 });
+
+  const { server, state } = createRequestServer(app.handler, {
+    settings: init.settings,
+    workerId: init.id,
+    slot: init.slot,
+    scoreboard,
+    onMaxRequests: () => post({ type: 'retire', reason: 'max-requests' }),
+  });
+  // The request server never listens itself (listeners emit their connections into it):
+  // 'listening' sets up Node's connection tracking (idle-connection closing, timeouts).
+  server.emit('listening');
+
+  const listeners: OpenListener[] = [];
+  for (const l of init.listeners) listeners.push(await openListener(server, l, init.settings, init.id));
+  if (init.proxy) {
+    const sinks = init.listeners.map((l) => connectionSink(server, l, init.settings, init.id));
+    attachProxyPort(init.proxy, (i) => sinks[i] as (s: unknown) => void);
+  }
+
+  const control: WorkerControl = {
+    async stop(mercyMs: number) {
+      state.stopping = true;
+      scoreboard.setStatus(init.slot, WorkerStatus.Retiring);
+      await Promise.all(listeners.map((l) => l.close()));
+      for (const res of state.inflight) res.shouldKeepAlive = false;
+      server.closeIdleConnections();
+      const drained = await drain(server, state.inflight, mercyMs);
+      const inflight = state.inflight.size;
+      server.closeAllConnections();
+      log.flushSync();
+      return { drained, inflight };
+    },
+    async stats() {
+      return {
+        requests: state.served,
+        inflight: state.inflight.size,
+        connections: await new Promise<number>((r) => server.getConnections((_e, n) => r(n ?? 0))),
+        heapUsed: process.memoryUsage().heapUsed,
+      };
+    },
+  };
+  exposeControl(control, init.control);
+  scoreboard.setStatus(init.slot, WorkerStatus.Accepting);
+  post({ type: 'accepting' });
+}
+
+function drain(server: http.Server, inflight: Set<unknown>, mercyMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const deadline = Date.now() + mercyMs;
+    const tick = (): void => {
+      if (inflight.size === 0) return resolve(true);
+      if (Date.now() >= deadline) return resolve(false);
+      server.closeIdleConnections();
+      setTimeout(tick, 20);
+    };
+    tick();
+  });
+}
+
+main().catch((e: unknown) => {
+  const err = isUwsgiError(e) ? e : new UwsgiError('UWSGI_ERR_APP_LOAD', e instanceof Error ? (e.stack ?? e.message) : String(e));
+  post({ type: 'fatal', code: err.code, message: err.message });
+  log.flushSync();
+  process.exit(1);
+});
