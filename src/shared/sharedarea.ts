@@ -320,13 +320,10 @@ function write32(id: number, pos: number, value: number): void {
   wrote(a.ctl);
 }
 
-const MIN64 = -(2n ** 63n);
-const MAXU64 = 2n ** 64n - 1n;
-
 function write64(id: number, pos: number, value: bigint): void {
   const a = AREAS[id];
   if (a === undefined || a.id !== id || (pos >>> 0) !== pos || pos > a.last8 ||
-    typeof value !== 'bigint' || value < MIN64 || value > MAXU64) failWord('write64', id, pos, 8, 'value', value, 64);
+    typeof value !== 'bigint' || (BigInt.asIntN(64, value) !== value && BigInt.asUintN(64, value) !== value)) failWord('write64', id, pos, 8, 'value', value, 64);
   if ((pos & 7) === 0) Atomics.store(a.b64, pos >> 3, value);
   else unaligned(a, 'write64', pos, 8, OP_STORE, value);
   wrote(a.ctl);
@@ -390,7 +387,7 @@ function dec32(id: number, pos: number, amount = 1): void {
 function inc64(id: number, pos: number, amount = 1n): void {
   const a = AREAS[id];
   if (a === undefined || a.id !== id || (pos >>> 0) !== pos || pos > a.last8 ||
-    typeof amount !== 'bigint' || amount < MIN64 || amount > MAXU64) failWord('inc64', id, pos, 8, 'amount', amount, 64);
+    typeof amount !== 'bigint' || (BigInt.asIntN(64, amount) !== amount && BigInt.asUintN(64, amount) !== amount)) failWord('inc64', id, pos, 8, 'amount', amount, 64);
   if ((pos & 7) === 0) Atomics.add(a.b64, pos >> 3, amount);
   else unaligned(a, 'inc64', pos, 8, OP_ADD, amount);
   wrote(a.ctl);
@@ -399,7 +396,7 @@ function inc64(id: number, pos: number, amount = 1n): void {
 function dec64(id: number, pos: number, amount = 1n): void {
   const a = AREAS[id];
   if (a === undefined || a.id !== id || (pos >>> 0) !== pos || pos > a.last8 ||
-    typeof amount !== 'bigint' || amount < MIN64 || amount > MAXU64) failWord('dec64', id, pos, 8, 'amount', amount, 64);
+    typeof amount !== 'bigint' || (BigInt.asIntN(64, amount) !== amount && BigInt.asUintN(64, amount) !== amount)) failWord('dec64', id, pos, 8, 'amount', amount, 64);
   if ((pos & 7) === 0) Atomics.sub(a.b64, pos >> 3, amount);
   else unaligned(a, 'dec64', pos, 8, OP_ADD, -amount);
   wrote(a.ctl);
