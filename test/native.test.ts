@@ -344,8 +344,10 @@ if (sockets) {
       parentPort.on('message', (m) => { if (m === 'close') server.close(() => parentPort.postMessage('closed')); });
     `;
     const workers = [startWorker(body, { name: 'A', fd: fds[0] }), startWorker(body, { name: 'B', fd: fds[1] })];
+    // Listen on both before awaiting either: a Worker drops messages nobody listens for.
+    const listening = workers.map((w) => nextMessage(w, 'listening'));
     try {
-      for (const w of workers) assert.is(await nextMessage(w, 'listening'), 'listening');
+      assert.equal(await Promise.all(listening), ['listening', 'listening']);
       const before = new Set<string>();
       for (let i = 0; i < 20; i++) before.add(await ask(port));
       for (const name of before) assert.ok(name === 'A' || name === 'B', `answered by ${name}`);
