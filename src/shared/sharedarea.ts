@@ -262,14 +262,14 @@ function unaligned(a: Area, fn: string, pos: number, bytes: 2 | 4 | 8, op: numbe
 
 function read8(id: number, pos: number): number {
   const a = AREAS[id];
-  if (a === undefined || a.id !== id || (pos >>> 0) !== pos || pos > a.maxPos) badPos('read8', id, pos, 1);
+  if (a === undefined || a.id !== id || typeof pos !== 'number' || (pos >>> 0) !== pos || pos > a.maxPos) badPos('read8', id, pos, 1);
   hit(a.ctl);
   return Atomics.load(a.i8, pos);
 }
 
 function read16(id: number, pos: number): number {
   const a = AREAS[id];
-  if (a === undefined || a.id !== id || (pos >>> 0) !== pos || pos > a.last2) badPos('read16', id, pos, 2);
+  if (a === undefined || a.id !== id || typeof pos !== 'number' || (pos >>> 0) !== pos || pos > a.last2) badPos('read16', id, pos, 2);
   hit(a.ctl);
   if ((pos & 1) === 0) return Atomics.load(a.i16, pos >> 1);
   return (Number(unaligned(a, 'read16', pos, 2, OP_LOAD, 0n)) << 16) >> 16;
@@ -277,7 +277,7 @@ function read16(id: number, pos: number): number {
 
 function read32(id: number, pos: number): number {
   const a = AREAS[id];
-  if (a === undefined || a.id !== id || (pos >>> 0) !== pos || pos > a.last4) badPos('read32', id, pos, 4);
+  if (a === undefined || a.id !== id || typeof pos !== 'number' || (pos >>> 0) !== pos || pos > a.last4) badPos('read32', id, pos, 4);
   hit(a.ctl);
   if ((pos & 3) === 0) return Atomics.load(a.i32, pos >> 2);
   return Number(unaligned(a, 'read32', pos, 4, OP_LOAD, 0n)) | 0;
@@ -285,7 +285,7 @@ function read32(id: number, pos: number): number {
 
 function read64(id: number, pos: number): bigint {
   const a = AREAS[id];
-  if (a === undefined || a.id !== id || (pos >>> 0) !== pos || pos > a.last8) badPos('read64', id, pos, 8);
+  if (a === undefined || a.id !== id || typeof pos !== 'number' || (pos >>> 0) !== pos || pos > a.last8) badPos('read64', id, pos, 8);
   hit(a.ctl);
   if ((pos & 7) === 0) return Atomics.load(a.b64, pos >> 3);
   return BigInt.asIntN(64, unaligned(a, 'read64', pos, 8, OP_LOAD, 0n));
@@ -296,16 +296,16 @@ function read64(id: number, pos: number): bigint {
 
 function write8(id: number, pos: number, value: number): void {
   const a = AREAS[id];
-  if (a === undefined || a.id !== id || (pos >>> 0) !== pos || pos > a.maxPos ||
-    (value | 0) !== value || value < -128 || value > 255) failWord('write8', id, pos, 1, 'value', value, 8);
+  if (a === undefined || a.id !== id || typeof pos !== 'number' || (pos >>> 0) !== pos || pos > a.maxPos ||
+    typeof value !== 'number' || (value | 0) !== value || value < -128 || value > 255) failWord('write8', id, pos, 1, 'value', value, 8);
   Atomics.store(a.i8, pos, value);
   wrote(a.ctl);
 }
 
 function write16(id: number, pos: number, value: number): void {
   const a = AREAS[id];
-  if (a === undefined || a.id !== id || (pos >>> 0) !== pos || pos > a.last2 ||
-    (value | 0) !== value || value < -32768 || value > 65535) failWord('write16', id, pos, 2, 'value', value, 16);
+  if (a === undefined || a.id !== id || typeof pos !== 'number' || (pos >>> 0) !== pos || pos > a.last2 ||
+    typeof value !== 'number' || (value | 0) !== value || value < -32768 || value > 65535) failWord('write16', id, pos, 2, 'value', value, 16);
   if ((pos & 1) === 0) Atomics.store(a.i16, pos >> 1, value);
   else unaligned(a, 'write16', pos, 2, OP_STORE, BigInt(value));
   wrote(a.ctl);
@@ -313,8 +313,8 @@ function write16(id: number, pos: number, value: number): void {
 
 function write32(id: number, pos: number, value: number): void {
   const a = AREAS[id];
-  if (a === undefined || a.id !== id || (pos >>> 0) !== pos || pos > a.last4 ||
-    ((value | 0) !== value && (value >>> 0) !== value)) failWord('write32', id, pos, 4, 'value', value, 32);
+  if (a === undefined || a.id !== id || typeof pos !== 'number' || (pos >>> 0) !== pos || pos > a.last4 ||
+    typeof value !== 'number' || ((value | 0) !== value && (value >>> 0) !== value)) failWord('write32', id, pos, 4, 'value', value, 32);
   if ((pos & 3) === 0) Atomics.store(a.i32, pos >> 2, value);
   else unaligned(a, 'write32', pos, 4, OP_STORE, BigInt(value));
   wrote(a.ctl);
@@ -322,7 +322,7 @@ function write32(id: number, pos: number, value: number): void {
 
 function write64(id: number, pos: number, value: bigint): void {
   const a = AREAS[id];
-  if (a === undefined || a.id !== id || (pos >>> 0) !== pos || pos > a.last8 ||
+  if (a === undefined || a.id !== id || typeof pos !== 'number' || (pos >>> 0) !== pos || pos > a.last8 ||
     typeof value !== 'bigint' || (BigInt.asIntN(64, value) !== value && BigInt.asUintN(64, value) !== value)) failWord('write64', id, pos, 8, 'value', value, 64);
   if ((pos & 7) === 0) Atomics.store(a.b64, pos >> 3, value);
   else unaligned(a, 'write64', pos, 8, OP_STORE, value);
@@ -334,24 +334,24 @@ function write64(id: number, pos: number, value: bigint): void {
 
 function inc8(id: number, pos: number, amount = 1): void {
   const a = AREAS[id];
-  if (a === undefined || a.id !== id || (pos >>> 0) !== pos || pos > a.maxPos ||
-    (amount | 0) !== amount || amount < -128 || amount > 255) failWord('inc8', id, pos, 1, 'amount', amount, 8);
+  if (a === undefined || a.id !== id || typeof pos !== 'number' || (pos >>> 0) !== pos || pos > a.maxPos ||
+    typeof amount !== 'number' || (amount | 0) !== amount || amount < -128 || amount > 255) failWord('inc8', id, pos, 1, 'amount', amount, 8);
   Atomics.add(a.i8, pos, amount);
   wrote(a.ctl);
 }
 
 function dec8(id: number, pos: number, amount = 1): void {
   const a = AREAS[id];
-  if (a === undefined || a.id !== id || (pos >>> 0) !== pos || pos > a.maxPos ||
-    (amount | 0) !== amount || amount < -128 || amount > 255) failWord('dec8', id, pos, 1, 'amount', amount, 8);
+  if (a === undefined || a.id !== id || typeof pos !== 'number' || (pos >>> 0) !== pos || pos > a.maxPos ||
+    typeof amount !== 'number' || (amount | 0) !== amount || amount < -128 || amount > 255) failWord('dec8', id, pos, 1, 'amount', amount, 8);
   Atomics.sub(a.i8, pos, amount);
   wrote(a.ctl);
 }
 
 function inc16(id: number, pos: number, amount = 1): void {
   const a = AREAS[id];
-  if (a === undefined || a.id !== id || (pos >>> 0) !== pos || pos > a.last2 ||
-    (amount | 0) !== amount || amount < -32768 || amount > 65535) failWord('inc16', id, pos, 2, 'amount', amount, 16);
+  if (a === undefined || a.id !== id || typeof pos !== 'number' || (pos >>> 0) !== pos || pos > a.last2 ||
+    typeof amount !== 'number' || (amount | 0) !== amount || amount < -32768 || amount > 65535) failWord('inc16', id, pos, 2, 'amount', amount, 16);
   if ((pos & 1) === 0) Atomics.add(a.i16, pos >> 1, amount);
   else unaligned(a, 'inc16', pos, 2, OP_ADD, BigInt(amount));
   wrote(a.ctl);
@@ -359,8 +359,8 @@ function inc16(id: number, pos: number, amount = 1): void {
 
 function dec16(id: number, pos: number, amount = 1): void {
   const a = AREAS[id];
-  if (a === undefined || a.id !== id || (pos >>> 0) !== pos || pos > a.last2 ||
-    (amount | 0) !== amount || amount < -32768 || amount > 65535) failWord('dec16', id, pos, 2, 'amount', amount, 16);
+  if (a === undefined || a.id !== id || typeof pos !== 'number' || (pos >>> 0) !== pos || pos > a.last2 ||
+    typeof amount !== 'number' || (amount | 0) !== amount || amount < -32768 || amount > 65535) failWord('dec16', id, pos, 2, 'amount', amount, 16);
   if ((pos & 1) === 0) Atomics.sub(a.i16, pos >> 1, amount);
   else unaligned(a, 'dec16', pos, 2, OP_ADD, -BigInt(amount));
   wrote(a.ctl);
@@ -368,8 +368,8 @@ function dec16(id: number, pos: number, amount = 1): void {
 
 function inc32(id: number, pos: number, amount = 1): void {
   const a = AREAS[id];
-  if (a === undefined || a.id !== id || (pos >>> 0) !== pos || pos > a.last4 ||
-    ((amount | 0) !== amount && (amount >>> 0) !== amount)) failWord('inc32', id, pos, 4, 'amount', amount, 32);
+  if (a === undefined || a.id !== id || typeof pos !== 'number' || (pos >>> 0) !== pos || pos > a.last4 ||
+    typeof amount !== 'number' || ((amount | 0) !== amount && (amount >>> 0) !== amount)) failWord('inc32', id, pos, 4, 'amount', amount, 32);
   if ((pos & 3) === 0) Atomics.add(a.i32, pos >> 2, amount);
   else unaligned(a, 'inc32', pos, 4, OP_ADD, BigInt(amount));
   wrote(a.ctl);
@@ -377,8 +377,8 @@ function inc32(id: number, pos: number, amount = 1): void {
 
 function dec32(id: number, pos: number, amount = 1): void {
   const a = AREAS[id];
-  if (a === undefined || a.id !== id || (pos >>> 0) !== pos || pos > a.last4 ||
-    ((amount | 0) !== amount && (amount >>> 0) !== amount)) failWord('dec32', id, pos, 4, 'amount', amount, 32);
+  if (a === undefined || a.id !== id || typeof pos !== 'number' || (pos >>> 0) !== pos || pos > a.last4 ||
+    typeof amount !== 'number' || ((amount | 0) !== amount && (amount >>> 0) !== amount)) failWord('dec32', id, pos, 4, 'amount', amount, 32);
   if ((pos & 3) === 0) Atomics.sub(a.i32, pos >> 2, amount);
   else unaligned(a, 'dec32', pos, 4, OP_ADD, -BigInt(amount));
   wrote(a.ctl);
@@ -386,7 +386,7 @@ function dec32(id: number, pos: number, amount = 1): void {
 
 function inc64(id: number, pos: number, amount = 1n): void {
   const a = AREAS[id];
-  if (a === undefined || a.id !== id || (pos >>> 0) !== pos || pos > a.last8 ||
+  if (a === undefined || a.id !== id || typeof pos !== 'number' || (pos >>> 0) !== pos || pos > a.last8 ||
     typeof amount !== 'bigint' || (BigInt.asIntN(64, amount) !== amount && BigInt.asUintN(64, amount) !== amount)) failWord('inc64', id, pos, 8, 'amount', amount, 64);
   if ((pos & 7) === 0) Atomics.add(a.b64, pos >> 3, amount);
   else unaligned(a, 'inc64', pos, 8, OP_ADD, amount);
@@ -395,7 +395,7 @@ function inc64(id: number, pos: number, amount = 1n): void {
 
 function dec64(id: number, pos: number, amount = 1n): void {
   const a = AREAS[id];
-  if (a === undefined || a.id !== id || (pos >>> 0) !== pos || pos > a.last8 ||
+  if (a === undefined || a.id !== id || typeof pos !== 'number' || (pos >>> 0) !== pos || pos > a.last8 ||
     typeof amount !== 'bigint' || (BigInt.asIntN(64, amount) !== amount && BigInt.asUintN(64, amount) !== amount)) failWord('dec64', id, pos, 8, 'amount', amount, 64);
   if ((pos & 7) === 0) Atomics.sub(a.b64, pos >> 3, amount);
   else unaligned(a, 'dec64', pos, 8, OP_ADD, -amount);
@@ -408,8 +408,8 @@ function dec64(id: number, pos: number, amount = 1n): void {
 /** Copy `len` bytes at `pos` (len omitted or 0 → to the end of the area). hits++. */
 function read(id: number, pos: number, len = 0): Uint8Array {
   const a = AREAS[id];
-  if (a === undefined || a.id !== id || (pos >>> 0) !== pos || pos > a.maxPos) badPos('read', id, pos, 1);
-  if ((len >>> 0) !== len) badValue('read', id, 'len', len, 'a non-negative integer number');
+  if (a === undefined || a.id !== id || typeof pos !== 'number' || (pos >>> 0) !== pos || pos > a.maxPos) badPos('read', id, pos, 1);
+  if (typeof len !== 'number' || (len >>> 0) !== len) badValue('read', id, 'len', len, 'a non-negative integer number');
   const n = len === 0 ? a.size - pos : len;
   if (pos + n > a.size) badPos('read', id, pos, n);
   hit(a.ctl);
@@ -421,7 +421,7 @@ const utf8 = new TextEncoder();
 /** Copy all of `data` (bytes, or a string as UTF-8) to `pos`. updates++. */
 function write(id: number, pos: number, data: Uint8Array | string): void {
   const a = AREAS[id];
-  if (a === undefined || a.id !== id || (pos >>> 0) !== pos || pos > a.maxPos) badPos('write', id, pos, 0);
+  if (a === undefined || a.id !== id || typeof pos !== 'number' || (pos >>> 0) !== pos || pos > a.maxPos) badPos('write', id, pos, 0);
   if (data instanceof Uint8Array) {
     if (pos + data.length > a.size) badPos('write', id, pos, data.length);
     a.u8.set(data, pos);
@@ -523,7 +523,7 @@ function lockFor(a: Area, write: boolean, fn: string): boolean {
 
 function objectStore(id: number, value: unknown, pos = 0): void {
   const a = areaOr('object.store', id);
-  if ((pos >>> 0) !== pos || pos + 4 > a.size) badPos('object.store', id, pos, 4);
+  if (typeof pos !== 'number' || (pos >>> 0) !== pos || pos + 4 > a.size) badPos('object.store', id, pos, 4);
   let bytes: Uint8Array;
   try {
     bytes = packr.pack(value);
@@ -546,7 +546,7 @@ function objectStore(id: number, value: unknown, pos = 0): void {
 /** The value stored at `pos`, or undefined when nothing was stored there (length 0). */
 function objectLoad(id: number, pos = 0): unknown {
   const a = areaOr('object.load', id);
-  if ((pos >>> 0) !== pos || pos + 4 > a.size) badPos('object.load', id, pos, 4);
+  if (typeof pos !== 'number' || (pos >>> 0) !== pos || pos + 4 > a.size) badPos('object.load', id, pos, 4);
   let copy: Uint8Array;
   let len: number;
   const mine = lockFor(a, false, 'object.load');
