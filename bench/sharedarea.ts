@@ -55,12 +55,19 @@ def rd():
 def wr():
     f = uwsgi.sharedarea_write
     for _ in range(N): f(0, 64, data)
+def inc_attr():
+    for _ in range(N): uwsgi.sharedarea_inc64(0, 0)
+def rd_attr():
+    for _ in range(N): uwsgi.sharedarea_read64(0, 8)
+def wr_attr():
+    for _ in range(N): uwsgi.sharedarea_write(0, 64, data)
 def bench(fn):
     t = time.perf_counter(); fn(); return N / (time.perf_counter() - t)
-print("SA_RESULT " + json.dumps({"inc64": bench(inc), "read64": bench(rd), "write": bench(wr)}), flush=True)
+print("SA_RESULT " + json.dumps({"inc64": bench(inc), "read64": bench(rd), "write": bench(wr),
+  "inc64_attr": bench(inc_attr), "read64_attr": bench(rd_attr), "write_attr": bench(wr_attr)}), flush=True)
 `;
 
-type PyResult = { inc64: number; read64: number; write: number };
+type PyResult = { inc64: number; read64: number; write: number; inc64_attr: number; read64_attr: number; write_attr: number };
 
 function runUwsgi(dir: string): PyResult | string {
   const script = join(dir, 'sa_bench.py');
@@ -96,6 +103,9 @@ try {
       add('uWSGI py inc64', py.inc64);
       add('uWSGI py read64', py.read64);
       add('uWSGI py write 64 B', py.write);
+      add('uWSGI py.attr inc64', py.inc64_attr);
+      add('uWSGI py.attr read64', py.read64_attr);
+      add('uWSGI py.attr write 64 B', py.write_attr);
     }
     process.stdout.write(`round ${round + 1}/${ROUNDS} done\n`);
   }
@@ -104,10 +114,10 @@ try {
 }
 
 console.log(`\nsharedarea hot path, ${OPS} ops per JS sample, ${PY_OPS} per uWSGI sample, ${ROUNDS} rounds (node ${process.version})`);
-console.log('case                     median ops/s   (min–max)');
+console.log('case                        median ops/s   (min–max)');
 for (const [k, v] of samples) {
   const s = stats(v);
-  console.log(`${k.padEnd(24)} ${M(s.med).padStart(8)}       (${M(s.min)}–${M(s.max)})`);
+  console.log(`${k.padEnd(27)} ${M(s.med).padStart(8)}       (${M(s.min)}–${M(s.max)})`);
 }
 const med = (k: string): number => stats(samples.get(k) ?? [NaN]).med;
 const pairs: Array<[string, string, string]> = [
@@ -115,12 +125,11 @@ const pairs: Array<[string, string, string]> = [
   ['read64', 'api read64', 'raw Atomics.load'],
   ['write 64 B', 'api write 64 B', 'raw Uint8Array.set'],
 ];
-const pyKey: Record<string, string> = { inc64: 'uWSGI py inc64', read64: 'uWSGI py read64', 'write 64 B': 'uWSGI py write 64 B' };
-console.log('\nratios (medians)        API/raw   API/uWSGI');
+const ratio = (a: string, b: string): string => (samples.has(a) && samples.has(b) ? (med(a) / med(b)).toFixed(2) + '×' : 'n/a');
+console.log('\nratios of medians       API/raw   API/uWSGI(local f)   API/uWSGI(uwsgi.attr)');
 for (const [label, api, raw] of pairs) {
-  const r1 = med(api) / med(raw);
-  const r2 = samples.has(pyKey[label]) ? (med(api) / med(pyKey[label])).toFixed(1) + '×' : 'n/a';
-  console.log(`${label.padEnd(22)} ${r1.toFixed(2).padStart(6)}×   ${r2.padStart(8)}`);
+  console.log(`${label.padEnd(22)} ${ratio(api, raw).padStart(7)}   ${ratio(api, `uWSGI py ${label}`).padStart(18)}   ${ratio(api, `uWSGI py.attr ${label}`).padStart(21)}`);
 }
+console.log('uWSGI(local f): python loop calling a local alias f = uwsgi.sharedarea_*; uWSGI(uwsgi.attr): calling uwsgi.sharedarea_*(...) directly');
 if (uwsgiNote !== null) console.log(`\nuWSGI: ${uwsgiNote}`);
 if (sink === 42n) console.log('');
