@@ -249,6 +249,17 @@ if (NATIVE) {
     closeSync(b.fd);
   });
 
+  test(`${tag} worker.terminate() interrupts a long blocking read2`, async () => {
+    const a = fifo('r2k-a');
+    const b = fifo('r2k-b');
+    const w = startWorker(`parentPort.postMessage('waiting'); waits.read2(workerData.a, workerData.b, 60000);`, { a: a.fd, b: b.fd });
+    assert.is(await nextMessage(w, 'worker start'), 'waiting');
+    await waits.waitMillisecondsAsync(20);
+    await withTimeout(w.terminate(), 10_000, 'terminate during read2(a, b, 60000)');
+    closeSync(a.fd);
+    closeSync(b.fd);
+  });
+
   test(`${tag} read2 wakes when another thread writes`, async () => {
     const a = fifo('r2t-a');
     const b = fifo('r2t-b');

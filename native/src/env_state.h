@@ -9,7 +9,7 @@ namespace uwsgi_native {
 
 struct EnvState {
   int syncTimerFd = -1;           // blocking timerfd reused by waitMilliseconds on this thread
-  Napi::FunctionReference probe;  // tiny JS function called between wait slices
+  Napi::FunctionReference probe;  // tiny JS function called between wait slices (empty if it cannot be compiled)
 
   ~EnvState();
 };
@@ -26,7 +26,7 @@ constexpr long long kSliceNs = 100LL * 1000 * 1000;
 
 // Calls into JS once so a pending termination of this thread takes effect.
 // Returns false when the thread is terminating or an exception is pending: the
-// caller must return to JS at once.
+// caller must return to JS at once. Always true when the probe is missing.
 bool StillRunning(Napi::Env env);
 
 // CLOCK_MONOTONIC now, in nanoseconds.
