@@ -1,22 +1,344 @@
 /**
- * Mules: background threads supervised by the master. (Being built: see docs/background-jobs.md.)
+ * Mules: background threads supervised by the master (spec mules.md).
+ *
+ * `create()` parses `--mule`/`--mules`/`--farm`/`--hook-as-mule` and builds every queue
+ * (SharedArrayBuffer rings, see shared/mule-queues.ts) before any worker exists, so
+ * `init` goes into every worker's workerData. `start()` spawns the mules in id order and
+ * resolves when each has run its as-mule hooks and resolved its program. A mule that
+ * ends (throws, returns, exits, harakiri) is respawned with backoff; its queue stays, so
+ * the replacement reads the messages still queued. Reload and stop ask each mule to stop
+ * (STOP word + stop message) and terminate it after --mule-reload-mercy.
  */
+import path from 'node:path';
+import { existsSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import type { ResolvedOptions } from '../shared/options-table.js';
-import { UwsgiError } from '../shared/errors.js';
+import { UwsgiError, echo } from '../shared/errors.js';
+import { log } from '../shared/log-writer.js';
+import { splitModuleSpec } from '../shared/module-import.js';
+import { parseHook } from '../shared/hook-actions.js';
+import { releaseLocksHeldBy } from '../shared/sharedarea.js';
+import { attachMuleQueues } from '../shared/mule-api.js';
+import { allQueues, createMuleQueues, openMuleQueues, type MuleQueues, type MuleQueuesInit, type RingQueue } from '../shared/mule-queues.js';
+import type { MuleCommand, MuleEvent, MuleInit, MuleProgram } from '../mule/mule-init.js';
+import { Backoff } from './backoff.js';
+
+const MULE_ENTRY = new URL('../mule/mule-main.js', import.meta.url);
+const SCRIPT_EXT = /\.(?:m?js|cjs|m?ts|cts)$/;
+const IDENT = /^[A-Za-z_$][\w$]*$/;
+
+interface MuleSlot {
+  readonly id: number;
+  readonly value: string;
+  readonly program: MuleProgram;
+}
+
+interface LiveMule {
+  readonly slot: MuleSlot;
+  readonly thread: Worker;
+  readonly generation: number;
+  readonly startedAt: number;
+  stopping: boolean;
+  harakiri: boolean;
+  isReady: boolean;
+  readonly ready: Promise<void>;
+  readonly exited: Promise<number>;
+}
+
+/** Parse one `--mule` value (uwsgi-ts mapping of uWSGI's plugin "patches", mules.md §3). */
+export function parseMuleValue(value: string, appModule: string | undefined, cwd: string): MuleProgram {
+  const v = value.trim();
+  if (v === '') return { kind: 'loop' };
+  const appFile = appModule ? path.resolve(cwd, splitModuleSpec(appModule).file) : undefined;
+  const exists = (file: string): string => {
+    const abs = path.resolve(cwd, file);
+    if (!existsSync(abs)) throw new UwsgiError('UWSGI_ERR_MULE_SPEC', `--mule ${echo(value)}: no such file ${echo(abs)}`);
+    return abs;
+  };
+  if (v.endsWith('()')) {
+    const inner = v.slice(0, -2);
+    const colon = inner.lastIndexOf(':');
+    const file = colon > 0 ? inner.slice(0, colon) : undefined;
+    const name = colon > 0 ? inner.slice(colon + 1) : inner;
+    if (!IDENT.test(name)) {
+      throw new UwsgiError('UWSGI_ERR_MULE_SPEC', `--mule ${echo(value)}: ${echo(name)} is not a function name (give fn() or FILE:fn())`);
+    }
+    if (file === undefined) {
+      if (!appFile) {
+        throw new UwsgiError('UWSGI_ERR_MULE_SPEC', `--mule ${echo(value)}: a bare function name is looked up in the app module, but no --module was given (or write FILE:${name}())`);
+      }
+      return { kind: 'call', file: exists(appFile), exportName: name };
+    }
+    return { kind: 'call', file: exists(file), exportName: name };
+  }
+  if (SCRIPT_EXT.test(v)) return { kind: 'script', file: exists(v) };
+  const { file, exportName } = splitModuleSpec(v);
+  if (exportName !== 'default' && SCRIPT_EXT.test(file)) return { kind: 'call', file: exists(file), exportName };
+  throw new UwsgiError('UWSGI_ERR_MULE_SPEC',
+    `--mule ${echo(value)}: not a mule program (give a .js/.mjs/.cjs/.ts file, FILE:export, fn() for a function of --module, or FILE:fn())`);
+}
+
+/** Mule ids in parse order: `order` (the resolver's option list) interleaves --mules and --mule as written; without it, --mules come first. */
+export function muleSlots(o: ResolvedOptions, cwd: string, order?: ReadonlyArray<readonly [string, string]>): MuleSlot[] {
+  const values: string[] = [];
+  const ordered = order?.filter(([k]) => k === 'mules' || k === 'mule');
+  if (ordered && ordered.length > 0) {
+    for (const [k, v] of ordered) {
+      if (k === 'mule') values.push(v);
+      else {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 0) throw new UwsgiError('UWSGI_ERR_MULE_SPEC', `--mules ${echo(v)}: must be a whole number ≥ 0`);
+        for (let i = 0; i < n; i++) values.push('');
+      }
+    }
+  } else {
+    for (let i = 0; i < o.mules; i++) values.push('');
+    for (const v of o.mule) values.push(v ?? '');
+  }
+  return values.map((value, i) => ({ id: i + 1, value, program: parseMuleValue(value, o.module, cwd) }));
+}
+
+export function parseFarm(value: string, count: number): { name: string; members: number[] } {
+  const colon = value.indexOf(':');
+  if (colon <= 0) {
+    throw new UwsgiError('UWSGI_ERR_MULE_SPEC', `--farm ${echo(value)}: invalid farm value (${value}) must be in the form name:mule[,muleN].`);
+  }
+  const name = Buffer.from(value.slice(0, colon)).subarray(0, 255).toString();
+  const members: number[] = [];
+  for (const part of value.slice(colon + 1).split(',')) {
+    const id = Number(part.trim());
+    if (part.trim() === '' || !Number.isInteger(id) || id < 1 || id > count) {
+      throw new UwsgiError('UWSGI_ERR_MULE_ID', `--farm ${echo(value)}: invalid mule id: ${echo(part)} (mules: ${count ? `1..${count}` : 'none'})`);
+    }
+    if (!members.includes(id)) members.push(id);
+  }
+  return { name, members };
+}
 
 export class MulePool {
-  /** Structured-clone-safe data every worker gets at spawn to reach the mules (queues). */
-  readonly init: unknown = null;
-  readonly count = 0;
+  /** Structured-clone-safe data every worker gets at spawn to reach the mules (queues); null without mules. */
+  readonly init: MuleQueuesInit | null;
+  readonly count: number;
+  private readonly queues: MuleQueues | undefined;
+  private readonly live = new Map<number, LiveMule>();
+  private readonly backoff = new Map<number, Backoff>();
+  private readonly generations = new Map<number, number>();
+  private readonly respawnTimers = new Set<NodeJS.Timeout>();
+  private readonly lockSeen = new Map<RingQueue, { owner: number; epoch: number; at: number }>();
+  private checkTimer?: NodeJS.Timeout;
+  private lastLockCheck = 0;
+  private startedUp = false;
+  private stopping: Promise<void> | undefined;
 
-  static create(o: ResolvedOptions, _cwd: string, _areas: readonly unknown[]): MulePool {
-    if (o.mules > 0 || o.mule.length > 0 || o.farm.length > 0) {
-      throw new UwsgiError('UWSGI_ERR_MULE_SPEC', 'mules are not available in this build yet');
-    }
-    return new MulePool();
+  private constructor(
+    private readonly slots: readonly MuleSlot[],
+    init: MuleQueuesInit | null,
+    private readonly o: ResolvedOptions,
+    private readonly cwd: string,
+    private readonly areas: readonly unknown[],
+  ) {
+    this.init = init;
+    this.count = slots.length;
+    this.queues = init ? openMuleQueues(init) : undefined;
   }
 
-  async start(): Promise<void> {}
-  async reload(): Promise<void> {}
-  async stop(_graceful: boolean): Promise<void> {}
+  /**
+   * Validate the mule options and build the queues. Throws UWSGI_ERR_MULE_SPEC / _MULE_ID /
+   * _HOOK for a bad value, before any thread starts. `order` (the resolver's ordered option
+   * list) makes --mules/--mule ids follow the command-line order.
+   */
+  static create(o: ResolvedOptions, cwd: string, areas: readonly unknown[], order?: ReadonlyArray<readonly [string, string]>): MulePool {
+    const slots = muleSlots(o, cwd, order);
+    const farms = o.farm.map((v) => parseFarm(v, slots.length));
+    for (const h of o['hook-as-mule']) parseHook(h, 'hook-as-mule');
+    if (slots.length === 0) return new MulePool(slots, null, o, cwd, areas);
+
+    const init = createMuleQueues({ count: slots.length, msgSize: o['mule-msg-size'], maxMessages: o['mule-queue-size'], farms });
+    farms.forEach((f, i) => log.line(`created farm ${i + 1} name: ${f.name} mules:${o.farm[i].slice(o.farm[i].indexOf(':') + 1)}`));
+    // The master thread can send too (library use of start() from the main thread).
+    attachMuleQueues(init);
+    return new MulePool(slots, init, o, cwd, areas);
+  }
+
+  /** Spawn every mule in id order; resolve when all ran their hooks and resolved their program, reject on the first failure. */
+  async start(): Promise<void> {
+    if (this.count === 0) return;
+    const all = this.slots.map((s) => this.spawn(s));
+    try {
+      await Promise.all(all.map((l) => l.ready));
+    } catch (e) {
+      for (const t of this.respawnTimers) clearTimeout(t);
+      await Promise.all(all.map((l) => { l.stopping = true; return l.thread.terminate(); }));
+      throw e;
+    }
+    this.startedUp = true;
+    const harakiriMs = this.o['mule-harakiri'] * 1000;
+    const period = harakiriMs > 0 ? Math.min(1000, Math.max(100, harakiriMs / 4)) : 1000;
+    this.checkTimer = setInterval(() => this.check(), period);
+    this.checkTimer.unref();
+  }
+
+  private spawn(slot: MuleSlot): LiveMule {
+    const { id } = slot;
+    const generation = (this.generations.get(id) ?? 0) + 1;
+    this.generations.set(id, generation);
+    this.queues!.board.reset(id);
+    const init: MuleInit = {
+      role: 'mule', id, generation,
+      value: slot.value,
+      program: slot.program,
+      appFile: this.o.module ? path.resolve(this.cwd, splitModuleSpec(this.o.module).file) : undefined,
+      cwd: this.cwd,
+      queues: this.init!,
+      sharedareas: this.areas,
+      hooks: this.o['hook-as-mule'],
+    };
+    const thread = new Worker(MULE_ENTRY, { workerData: init, stdout: false, stderr: false });
+    let resolveReady!: () => void;
+    let rejectReady!: (e: Error) => void;
+    const ready = new Promise<void>((res, rej) => { resolveReady = res; rejectReady = rej; });
+    ready.catch(() => { /* observed by start() */ });
+    const live: LiveMule = {
+      slot, thread, generation, startedAt: Date.now(), stopping: false, harakiri: false, isReady: false, ready,
+      exited: new Promise<number>((res) => thread.once('exit', res)),
+    };
+    this.live.set(id, live);
+    log.line(`spawned uWSGI mule ${id} (pid: ${process.pid}, thread: ${thread.threadId}${generation > 1 ? `, respawn: ${generation - 1}` : ''})`);
+
+    let fatal: UwsgiError | undefined;
+    thread.on('message', (e: MuleEvent) => {
+      if (e.type === 'ready') {
+        live.isReady = true;
+        resolveReady();
+      } else if (e.type === 'fatal') {
+        fatal = new UwsgiError(e.code as 'UWSGI_ERR_MULE_SPEC', e.message);
+        log.line(`[${e.code}] mule ${id}: ${e.message}`);
+        if (e.hook && this.startedUp && !this.stopping) {
+          // hooks.md §3: a failing fatal hook in a mule brings the whole instance down (SIGINT to the master).
+          log.flushSync();
+          process.kill(process.pid, 'SIGINT');
+        }
+      }
+    });
+    thread.on('error', (err) => {
+      log.line(`[UWSGI_ERR_WORKER_CRASH] mule ${id} (thread ${thread.threadId}) crashed: ${err.stack ?? err.message}`);
+    });
+    thread.once('exit', (code) => {
+      if (this.live.get(id) === live) this.live.delete(id);
+      const tid = thread.threadId;
+      this.threadExited(tid);
+      releaseLocksHeldBy(tid);
+      if (!live.isReady) rejectReady(fatal ?? new UwsgiError('UWSGI_ERR_WORKER_CRASH', `mule ${id} (--mule ${echo(slot.value)}) exited with code ${code} before it was ready`));
+      const lived = Date.now() - live.startedAt;
+      if (this.stopping || live.stopping) {
+        log.line(`mule ${id} (pid: ${process.pid}, thread: ${tid}) annihilated`);
+        return;
+      }
+      if (!this.startedUp) return; // a failure during start(): start() rejects and the master exits
+      let delay = 0;
+      if (live.harakiri) {
+        log.line(`mule ${id} killed by harakiri: respawning`);
+      } else {
+        let b = this.backoff.get(id);
+        if (!b) this.backoff.set(id, (b = new Backoff()));
+        delay = b.death(lived);
+        log.line(`OOOPS mule ${id} (pid: ${process.pid}, thread: ${tid}) crippled (exit code ${code} after ${lived} ms)...trying respawn${delay ? ` in ${delay} ms (${b.consecutiveFailures} quick deaths in a row)` : ''}...`);
+      }
+      const t = setTimeout(() => {
+        this.respawnTimers.delete(t);
+        if (!this.stopping && !this.live.has(id)) this.spawn(slot);
+      }, delay);
+      this.respawnTimers.add(t);
+    });
+    return live;
+  }
+
+  /** Queue-lock recovery for a thread that is gone (mules here; the master may call it for workers too). */
+  threadExited(threadId: number): void {
+    if (!this.queues) return;
+    for (const q of allQueues(this.queues)) {
+      if (q.repair(threadId + 1) >= 0) log.line(`${q.name}: lock held by exited thread ${threadId} released`);
+    }
+  }
+
+  private check(): void {
+    const now = Date.now();
+    const limit = this.o['mule-harakiri'] * 1000;
+    if (limit > 0) {
+      for (const l of this.live.values()) {
+        if (l.harakiri || l.stopping) continue;
+        const since = this.queues!.board.busySince(l.slot.id);
+        if (since > 0 && now - since > limit) {
+          l.harakiri = true;
+          log.line(`*** HARAKIRI ON MULE ${l.slot.id} (pid: ${process.pid}, thread: ${l.thread.threadId}) ***`);
+          log.line(`[UWSGI_ERR_HARAKIRI] mule ${l.slot.id} busy ${((now - since) / 1000).toFixed(1)} s on one message (--mule-harakiri ${limit / 1000}); the message is lost, queued ones go to its replacement`);
+          void l.thread.terminate();
+        }
+      }
+    }
+    if (now - this.lastLockCheck >= 1000) {
+      this.lastLockCheck = now;
+      this.checkStaleLocks(now);
+    }
+  }
+
+  /** A queue lock held by the same owner across two checks (≥ 2 s; critical sections last microseconds) belongs to a terminated thread. */
+  private checkStaleLocks(now: number): void {
+    for (const q of allQueues(this.queues!)) {
+      const s = q.lockState();
+      if (s.owner === 0) { this.lockSeen.delete(q); continue; }
+      const prev = this.lockSeen.get(q);
+      if (!prev || prev.owner !== s.owner || prev.epoch !== s.epoch) {
+        this.lockSeen.set(q, { ...s, at: now });
+      } else if (now - prev.at >= 2000) {
+        const dead = q.repair(s.owner);
+        if (dead >= 0) log.line(`${q.name}: lock held by thread ${dead} for ${now - prev.at} ms: released (the thread was terminated inside it)`);
+        this.lockSeen.delete(q);
+      }
+    }
+  }
+
+  /** Ask one mule to stop; terminate it after the mercy. */
+  private async stopOne(l: LiveMule, mercyMs: number): Promise<void> {
+    l.stopping = true;
+    this.queues!.board.requestStop(l.slot.id);
+    const cmd: MuleCommand = { type: 'stop' };
+    l.thread.postMessage(cmd);
+    let timer: NodeJS.Timeout | undefined;
+    const inTime = await Promise.race([
+      l.exited.then(() => true),
+      new Promise<boolean>((res) => { timer = setTimeout(() => res(false), mercyMs); }),
+    ]);
+    clearTimeout(timer);
+    if (!inTime) {
+      log.line(`mule ${l.slot.id} (pid: ${process.pid}, thread: ${l.thread.threadId}) is taking too much time to die...NO MERCY !!!`);
+      await l.thread.terminate();
+    }
+    await l.exited;
+  }
+
+  /** Graceful reload: every mule is stopped (mercy: --mule-reload-mercy) and spawned fresh; queued messages stay for the new ones. */
+  async reload(): Promise<void> {
+    if (this.count === 0 || this.stopping) return;
+    log.line(`...reloading ${this.live.size} mules...`);
+    const mercy = this.o['mule-reload-mercy'] * 1000;
+    await Promise.all([...this.live.values()].map(async (l) => {
+      await this.stopOne(l, mercy);
+      if (!this.stopping && !this.live.has(l.slot.id)) this.spawn(l.slot);
+    }));
+    log.line('mules reloaded');
+  }
+
+  /** Stop every mule: graceful = stop request then terminate after --mule-reload-mercy; brutal = terminate now. */
+  stop(graceful: boolean): Promise<void> {
+    this.stopping ??= (async () => {
+      if (this.checkTimer) clearInterval(this.checkTimer);
+      for (const t of this.respawnTimers) clearTimeout(t);
+      const all = [...this.live.values()];
+      if (graceful) await Promise.all(all.map((l) => this.stopOne(l, this.o['mule-reload-mercy'] * 1000)));
+      else await Promise.all(all.map((l) => { l.stopping = true; return l.thread.terminate(); }));
+      await Promise.all(all.map((l) => l.exited));
+    })();
+    return this.stopping;
+  }
 }

@@ -1,0 +1,417 @@
+/**
+ * The mule API, usable in any thread of a uwsgi-ts instance (uWSGI's `mule_msg`,
+ * `mule_get_msg`, `farm_msg`, `farm_get_msg`, `mule_id`, `in_farm`).
+ *
+ * Messages are bytes (Uint8Array/Buffer, delivered as a Buffer), strings (delivered as
+ * strings) or any msgpackr-encodable value (delivered decoded). Sending never blocks:
+ * a full queue makes `muleMsg` return false (and log a rate-limited line), or throw
+ * with `{ throwOnFull: true }`. Receiving is for mules only.
+ *
+ * Per-thread state lives on `globalThis[Symbol.for('uwsgi-ts.mule-api')]`, so two copies
+ * of this module in one thread (the package imported by name from an app, and the
+ * runtime's own copy) see the same queues and the same mule identity.
+ */
+import { Packr } from 'msgpackr';
+import { UwsgiError, echo } from './errors.js';
+import { log } from './log-writer.js';
+import { threadIdentity } from './thread-identity.js';
+import {
+  LISTEN_FARMS, LISTEN_OWN, LISTEN_SHARED,
+  isMuleQueuesInit, openMuleQueues, type FarmQueue, type MuleQueues, type PoppedRecord, type QueueStats, type RingQueue,
+} from './mule-queues.js';
+
+/** `muleGetMsg` result when the master asks the mule to stop (reload, shutdown, mule reload). */
+export const MULE_STOP: unique symbol = Symbol.for('uwsgi-ts.mule-stop') as never;
+/** `muleGetMsg` result when the timeout elapsed with no message (uWSGI returns b''). */
+export const MULE_TIMEOUT: unique symbol = Symbol.for('uwsgi-ts.mule-timeout') as never;
+export type MuleStop = typeof MULE_STOP;
+export type MuleTimeout = typeof MULE_TIMEOUT;
+
+export interface MuleMsgOptions {
+  /** Throw UWSGI_ERR_MULE_QUEUE_FULL / UWSGI_ERR_MULE_MSG_SIZE instead of returning false. */
+  readonly throwOnFull?: boolean;
+}
+
+export interface MuleGetMsgOptions {
+  /** Seconds, as uWSGI: -1 or absent = wait forever, 0 = poll once. Fractions allowed. */
+  readonly timeout?: number;
+  /** Milliseconds; wins over `timeout` when both are given. */
+  readonly timeoutMs?: number;
+  /** Also read this mule's farm queues (default true, as uWSGI). */
+  readonly farms?: boolean;
+}
+
+export type MuleMsgHook = (message: unknown) => unknown;
+
+const KIND_BYTES = 0;
+const KIND_STRING = 1;
+const KIND_PACKED = 2;
+
+interface FullLog { last: number; suppressed: number }
+
+interface MuleApiState {
+  queues: MuleQueues | null;
+  stop: AbortController | null;
+  hook: MuleMsgHook | undefined;
+  keepAlive: NodeJS.Timeout | undefined;
+  waiting: number;
+  fullLog: Map<string, FullLog>;
+  mine: { id: number; own: RingQueue; farms: readonly FarmQueue[] } | undefined;
+}
+
+const KEY = Symbol.for('uwsgi-ts.mule-api');
+type Holder = { [KEY]?: MuleApiState };
+
+function state(): MuleApiState {
+  const g = globalThis as Holder;
+  return (g[KEY] ??= { queues: null, stop: null, hook: undefined, keepAlive: undefined, waiting: 0, fullLog: new Map(), mine: undefined });
+}
+
+const packr = new Packr({ useRecords: false });
+
+/**
+ * Runtime wiring: give this thread the queues (the `mules` value the master hands every
+ * worker and mule). `null` = an instance without mules.
+ */
+export function attachMuleQueues(init: unknown): void {
+  const st = state();
+  if (init === null || init === undefined) {
+    st.queues = null;
+    return;
+  }
+  if (!isMuleQueuesInit(init)) {
+    throw new UwsgiError('UWSGI_ERR_MULE_SPEC', `attachMuleQueues(): not a mule queue set from the master: ${echo(init)}`);
+  }
+  st.queues = openMuleQueues(init);
+  st.mine = undefined;
+}
+
+/** Runtime wiring, mule threads only: the controller whose signal `muleStopSignal()` returns. */
+export function initMuleStop(): AbortController {
+  const st = state();
+  st.stop = new AbortController();
+  return st.stop;
+}
+
+/** This mule's id (1..N), 0 outside mules (as uWSGI's `mule_id()`). */
+export function muleId(): number {
+  const who = threadIdentity();
+  return who.role === 'mule' ? who.id : 0;
+}
+
+function queuesOrThrow(what: string): MuleQueues {
+  const q = state().queues;
+  if (!q || q.count === 0) {
+    throw new UwsgiError('UWSGI_ERR_MULE_ID', `${what}: no mule configured (start the instance with --mules N or --mule ...)`);
+  }
+  return q;
+}
+
+function encode(message: unknown, what: string): { kind: number; payload: Uint8Array } {
+  if (message instanceof Uint8Array) return { kind: KIND_BYTES, payload: message };
+  if (typeof message === 'string') return { kind: KIND_STRING, payload: Buffer.from(message, 'utf8') };
+  try {
+    return { kind: KIND_PACKED, payload: packr.pack(message) };
+  } catch (e) {
+    throw new UwsgiError('UWSGI_ERR_MULE_MSG_SIZE', `${what}: message ${echo(message)} cannot be encoded with msgpackr: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+function decode(r: PoppedRecord): unknown {
+  switch (r.kind) {
+    case KIND_BYTES: return r.payload;
+    case KIND_STRING: return r.payload.toString('utf8');
+    case KIND_PACKED: return packr.unpack(r.payload);
+    default:
+      throw new UwsgiError('UWSGI_ERR_MULE_MSG_SIZE', `mule message of unknown kind ${echo(r.kind)} (${r.payload.length} bytes): sender and receiver run different uwsgi-ts versions?`);
+  }
+}
+
+function reject(q: RingQueue, code: 'UWSGI_ERR_MULE_QUEUE_FULL' | 'UWSGI_ERR_MULE_MSG_SIZE', text: string, options: MuleMsgOptions | undefined): false {
+  if (options?.throwOnFull) throw new UwsgiError(code, text);
+  // Logged like uWSGI, at most once per second per queue and thread (with the count of the lines left out).
+  const st = state();
+  const now = Date.now();
+  const key = `${code}:${q.name}`;
+  const entry = st.fullLog.get(key);
+  if (entry && now - entry.last < 1000) {
+    entry.suppressed++;
+    return false;
+  }
+  const more = entry?.suppressed ? ` (${entry.suppressed} more since the last line)` : '';
+  st.fullLog.set(key, { last: now, suppressed: 0 });
+  log.line(`[${code}] ${text}${more}`);
+  return false;
+}
+
+function send(q: MuleQueues, queue: RingQueue, message: unknown, what: string, options: MuleMsgOptions | undefined): boolean {
+  const { kind, payload } = encode(message, what);
+  if (payload.length > q.msgSize) {
+    return reject(queue, 'UWSGI_ERR_MULE_MSG_SIZE',
+      `mule_send_msg(): Message too long: ${payload.length} bytes for ${queue.name} (--mule-msg-size ${q.msgSize})`, options);
+  }
+  if (!queue.push(kind, payload)) {
+    const s = queue.stats();
+    return reject(queue, 'UWSGI_ERR_MULE_QUEUE_FULL',
+      `*** MULE MSG QUEUE IS FULL: ${queue.name} holds ${s.queued} messages, ${s.bytes} of ${s.capacity} bytes; ${payload.length}-byte message refused (you can tune it with --mule-queue-size / --mule-msg-size) ***`, options);
+  }
+  return true;
+}
+
+function findFarm(q: MuleQueues, name: string, what: string): FarmQueue {
+  for (const f of q.farms) if (f.name === name) return f;
+  throw new UwsgiError('UWSGI_ERR_MULE_ID', `${what}: unknown farm ${echo(name)} (farms: ${q.farms.map((f) => f.name).join(', ') || 'none'})`);
+}
+
+/**
+ * Queue a message for a mule. `target`: absent or 0 → the shared queue (first free
+ * mule); N → mule N; a string → that farm. Returns true when queued, false when the
+ * queue is full or the message is longer than --mule-msg-size (logged), unless
+ * `throwOnFull` is set. Throws UWSGI_ERR_MULE_ID for a bad target or no mules.
+ */
+export function muleMsg(message: unknown, target?: number | string, options?: MuleMsgOptions): boolean {
+  const q = queuesOrThrow('muleMsg()');
+  if (target === undefined || target === 0) {
+    if (!send(q, q.shared, message, 'muleMsg()', options)) return false;
+    q.board.wakeFirst(q.allIds, LISTEN_SHARED);
+    return true;
+  }
+  if (typeof target === 'string') return sendFarm(q, findFarm(q, target, 'muleMsg()'), message, 'muleMsg()', options);
+  if (typeof target !== 'number' || !Number.isInteger(target)) {
+    throw new UwsgiError('UWSGI_ERR_MULE_ID', `muleMsg(): invalid mule ${echo(target)} (0, a mule number or a farm name)`);
+  }
+  if (target < 0 || target > q.count) {
+    throw new UwsgiError('UWSGI_ERR_MULE_ID', `muleMsg(): invalid mule number ${echo(target)} (mules: 1..${q.count})`);
+  }
+  if (!send(q, q.mules[target - 1], message, 'muleMsg()', options)) return false;
+  q.board.wake(target, LISTEN_OWN);
+  return true;
+}
+
+function sendFarm(q: MuleQueues, farm: FarmQueue, message: unknown, what: string, options: MuleMsgOptions | undefined): boolean {
+  if (!send(q, farm.queue, message, what, options)) return false;
+  q.board.wakeFirst(farm.members, LISTEN_FARMS);
+  return true;
+}
+
+/** Queue a message for the first free mule of `farm`. Same return value as muleMsg(). Unknown farm → UWSGI_ERR_MULE_ID. */
+export function farmMsg(farm: string, message: unknown, options?: MuleMsgOptions): boolean {
+  const q = queuesOrThrow('farmMsg()');
+  return sendFarm(q, findFarm(q, farm, 'farmMsg()'), message, 'farmMsg()', options);
+}
+
+/** True when this mule belongs to `farm` (or, without a name, to any farm). False outside mules. */
+export function inFarm(farm?: string): boolean {
+  const id = muleId();
+  const q = state().queues;
+  if (id === 0 || !q) return false;
+  return q.farms.some((f) => (farm === undefined || f.name === farm) && f.members.includes(id));
+}
+
+/** Aborted when the master asks this mule to stop (reload, shutdown): stop timers, close resources. */
+export function muleStopSignal(): AbortSignal {
+  const st = state();
+  if (muleId() === 0 || !st.stop) throw new UwsgiError('UWSGI_ERR_NOT_IN_MULE', 'muleStopSignal(): only available in a mule');
+  return st.stop.signal;
+}
+
+/** The handler a script-less mule (`--mules N`, `--mule` with no value) runs for each message (uWSGI's mule_msg_hook). */
+export function setMuleMsgHook(hook: MuleMsgHook | undefined): void {
+  if (hook !== undefined && typeof hook !== 'function') {
+    throw new UwsgiError('UWSGI_ERR_MULE_SPEC', `setMuleMsgHook(): not a function: ${echo(hook)}`);
+  }
+  state().hook = hook;
+}
+
+export function muleMsgHook(): MuleMsgHook | undefined {
+  return state().hook;
+}
+
+/** Per-queue counters (queued, bytes, sent, received, rejected) of this instance. */
+export function muleQueueStats(): QueueStats[] {
+  const q = state().queues;
+  if (!q) return [];
+  return [q.shared.stats(), ...q.mules.map((m) => m.stats()), ...q.farms.map((f) => f.queue.stats())];
+}
+
+// ---------------------------------------------------------------- receiving (mules only)
+
+function me(what: string): { q: MuleQueues; id: number; own: RingQueue; farms: readonly FarmQueue[] } {
+  const id = muleId();
+  if (id === 0) throw new UwsgiError('UWSGI_ERR_NOT_IN_MULE', `${what}: you can receive mule messages only in a mule !!! (this thread is ${threadIdentity().role} ${threadIdentity().id})`);
+  const st = state();
+  const q = st.queues;
+  if (!q) throw new UwsgiError('UWSGI_ERR_NOT_IN_MULE', `${what}: this mule has no queues attached`);
+  if (!st.mine || st.mine.id !== id) {
+    st.mine = { id, own: q.mules[id - 1], farms: q.farms.filter((f) => f.members.includes(id)) };
+  }
+  return { q, ...st.mine };
+}
+
+function timeoutOf(o: MuleGetMsgOptions | undefined, what: string): number {
+  if (o?.timeoutMs !== undefined) {
+    if (!(o.timeoutMs >= 0 || o.timeoutMs === -1)) throw new UwsgiError('UWSGI_ERR_OPTION_VALUE', `${what}: timeoutMs ${echo(o.timeoutMs)} must be ≥ 0 or -1`);
+    return o.timeoutMs;
+  }
+  const t = o?.timeout ?? -1;
+  if (typeof t !== 'number' || Number.isNaN(t)) throw new UwsgiError('UWSGI_ERR_OPTION_VALUE', `${what}: timeout ${echo(t)} must be a number of seconds`);
+  return t < 0 ? -1 : t * 1000;
+}
+
+type Mode = 'mule' | 'farm';
+
+function take(who: ReturnType<typeof me>, mode: Mode, farms: boolean): PoppedRecord | undefined {
+  let r: PoppedRecord | undefined;
+  if (mode === 'mule') r = who.own.pop() ?? who.q.shared.pop();
+  if (!r && (farms || mode === 'farm')) {
+    for (const f of who.farms) if ((r = f.queue.pop())) break;
+  }
+  return r;
+}
+
+/** After taking a message: if a shared queue still holds some, wake another idle mule for it. */
+function passBaton(who: ReturnType<typeof me>, mode: Mode, farms: boolean): void {
+  const { q } = who;
+  if (mode === 'mule' && !q.shared.isEmpty()) q.board.wakeFirst(q.allIds, LISTEN_SHARED);
+  if (farms || mode === 'farm') for (const f of who.farms) if (!f.queue.isEmpty()) q.board.wakeFirst(f.members, LISTEN_FARMS);
+}
+
+function bitsFor(mode: Mode, farms: boolean): number {
+  return mode === 'farm' ? LISTEN_FARMS : LISTEN_OWN | LISTEN_SHARED | (farms ? LISTEN_FARMS : 0);
+}
+
+type WaitAsyncResult = { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
+const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t?: number): WaitAsyncResult }).waitAsync;
+
+function holdAlive(st: MuleApiState): void {
+  // Atomics.waitAsync alone does not keep a thread alive (nodejs/node#44729).
+  if (!st.keepAlive) st.keepAlive = setInterval(() => undefined, 1 << 30);
+  if (st.waiting++ === 0) st.keepAlive.ref();
+}
+
+function releaseAlive(st: MuleApiState): void {
+  if (--st.waiting === 0) st.keepAlive?.unref();
+}
+
+async function receive(mode: Mode, options: MuleGetMsgOptions | undefined, what: string): Promise<unknown> {
+  const who = me(what);
+  const farms = options?.farms ?? true;
+  const timeoutMs = timeoutOf(options, what);
+  const { board } = who.q;
+  const { id } = who;
+  board.setBusy(id, 0);
+  const deadline = timeoutMs < 0 ? Infinity : Date.now() + timeoutMs;
+  const cell = board.doorbellCell(id);
+  const bits = bitsFor(mode, farms);
+  const st = state();
+  for (;;) {
+    const rung = Atomics.load(cell.array, cell.index);
+    if (board.stopRequested(id)) {
+      board.listen(id, 0);
+      return MULE_STOP;
+    }
+    board.listen(id, bits);
+    const r = take(who, mode, farms);
+    if (r) {
+      board.listen(id, 0);
+      passBaton(who, mode, farms);
+      board.setBusy(id, Date.now());
+      return decode(r);
+    }
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      board.listen(id, 0);
+      return MULE_TIMEOUT;
+    }
+    const w = waitAsync(cell.array, cell.index, rung, left === Infinity ? undefined : left);
+    if (w.async) {
+      holdAlive(st);
+      try {
+        await w.value;
+      } finally {
+        releaseAlive(st);
+      }
+    }
+  }
+}
+
+function receiveSync(mode: Mode, options: MuleGetMsgOptions | undefined, what: string): unknown {
+  const who = me(what);
+  const farms = options?.farms ?? true;
+  const timeoutMs = timeoutOf(options, what);
+  const { board } = who.q;
+  const { id } = who;
+  board.setBusy(id, 0);
+  const deadline = timeoutMs < 0 ? Infinity : Date.now() + timeoutMs;
+  const cell = board.doorbellCell(id);
+  const bits = bitsFor(mode, farms);
+  for (;;) {
+    const rung = Atomics.load(cell.array, cell.index);
+    if (board.stopRequested(id)) {
+      board.listen(id, 0);
+      return MULE_STOP;
+    }
+    board.listen(id, bits);
+    const r = take(who, mode, farms);
+    if (r) {
+      board.listen(id, 0);
+      passBaton(who, mode, farms);
+      board.setBusy(id, Date.now());
+      return decode(r);
+    }
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      board.listen(id, 0);
+      return MULE_TIMEOUT;
+    }
+    Atomics.wait(cell.array, cell.index, rung, left);
+  }
+}
+
+/**
+ * Mules only: the next message from this mule's own queue, then the shared queue, then
+ * its farms' queues (`farms: false` skips those). Resolves with MULE_TIMEOUT after the
+ * timeout, with MULE_STOP when the master asks the mule to stop. The mule counts as busy
+ * on the returned message (for --mule-harakiri) until its next muleGetMsg call.
+ */
+export function muleGetMsg<T = unknown>(options?: MuleGetMsgOptions): Promise<T | MuleStop | MuleTimeout> {
+  return receive('mule', options, 'muleGetMsg()') as Promise<T | MuleStop | MuleTimeout>;
+}
+
+/** Blocking form of muleGetMsg (Atomics.wait): for mule code that runs synchronous loops. */
+export function muleGetMsgSync<T = unknown>(options?: MuleGetMsgOptions): T | MuleStop | MuleTimeout {
+  return receiveSync('mule', options, 'muleGetMsgSync()') as T | MuleStop | MuleTimeout;
+}
+
+/** Mules only: the next message of this mule's farms (a mule in no farm waits until timeout or stop). */
+export function farmGetMsg<T = unknown>(options?: Omit<MuleGetMsgOptions, 'farms'>): Promise<T | MuleStop | MuleTimeout> {
+  return receive('farm', options, 'farmGetMsg()') as Promise<T | MuleStop | MuleTimeout>;
+}
+
+export function farmGetMsgSync<T = unknown>(options?: Omit<MuleGetMsgOptions, 'farms'>): T | MuleStop | MuleTimeout {
+  return receiveSync('farm', options, 'farmGetMsgSync()') as T | MuleStop | MuleTimeout;
+}
+
+/** `for await (const m of muleMessages()) …` — every message until the mule is asked to stop. */
+export async function* muleMessages<T = unknown>(options?: Omit<MuleGetMsgOptions, 'timeout' | 'timeoutMs'>): AsyncGenerator<T, void, undefined> {
+  for (;;) {
+    const m = await muleGetMsg<T>(options);
+    if (m === MULE_STOP) return;
+    if (m === MULE_TIMEOUT) continue;
+    yield m;
+  }
+}
+
+/** Mark this mule idle for --mule-harakiri (the message it took is done). muleGetMsg does it on entry. */
+export function muleDone(): void {
+  const id = muleId();
+  const q = state().queues;
+  if (id !== 0 && q) q.board.setBusy(id, 0);
+}
+
+/** Mark this mule busy since now (a handler started), for --mule-harakiri. */
+export function muleBusy(): void {
+  const id = muleId();
+  const q = state().queues;
+  if (id !== 0 && q) q.board.setBusy(id, Date.now());
+}

@@ -1,0 +1,430 @@
+/**
+ * Mule and farm message queues: bounded byte rings in SharedArrayBuffers.
+ *
+ * The master creates every queue once (one per mule, one per farm, one shared "any
+ * mule" queue) plus a "board" of per-mule words, and hands the same buffers to every
+ * worker and mule at spawn. Senders write a record under a short Atomics lock and wake
+ * one listening consumer; consumers wait on their own doorbell word, so one wait covers
+ * every queue a mule reads (own, shared, farms). There is no master hop on the message
+ * path, and queued messages survive the death of a consumer: its replacement reads them.
+ *
+ * Ring layout: a 64-byte Int32 header, then `capacity` bytes (a power of two).
+ * HEAD and TAIL are byte counters that only grow (mod 2^32); the ring is empty when they
+ * are equal. Each record is an 8-byte header (u32 length, u32 kind) and the payload
+ * padded to 8 bytes; a payload may wrap around the end of the ring. A write commits with
+ * one store of TAIL and a read with one store of HEAD, so a thread terminated inside the
+ * lock leaves the ring consistent; only the lock word and the COUNT cache need repair
+ * (`repair()`, run by the master when the holder is gone).
+ *
+ * Board layout: per mule id (1..N; 0 unused) four Int32 words — DOORBELL (bumped to wake
+ * the mule), LISTEN (bit set of the queue kinds the mule is waiting on, 0 when busy),
+ * STOP (set by the master), spare — then one Float64 per mule: the time (ms) at which the
+ * mule took the message it is working on (0 = idle), read by the master for harakiri.
+ */
+import { threadId, isMainThread } from 'node:worker_threads';
+import { UwsgiError, echo } from './errors.js';
+
+/** Bytes of one record's header; the payload is padded to a multiple of 8. */
+export const RECORD_OVERHEAD = 8;
+
+const H_LOCK = 0;
+const H_HEAD = 1;
+const H_TAIL = 2;
+const H_COUNT = 3;
+const H_CAPACITY = 4;
+const H_MAX = 5;
+const H_EPOCH = 6;
+const H_SENT = 7;
+const H_RECEIVED = 8;
+const H_REJECTED = 9;
+const HEADER_BYTES = 64;
+
+/** How long a sender or reader may spin for a queue lock before giving up (the master repairs dead holders within ~2 s). */
+const LOCK_DEADLINE_MS = 5000;
+
+/** Lock owner value for this thread: threadId + 1 (the main thread's threadId is 0). */
+const OWNER = threadId + 1;
+
+export interface QueueInit {
+  readonly name: string;
+  readonly buffer: SharedArrayBuffer;
+}
+
+export interface QueueStats {
+  readonly name: string;
+  readonly queued: number;
+  readonly bytes: number;
+  readonly capacity: number;
+  readonly maxMessages: number;
+  readonly sent: number;
+  readonly received: number;
+  readonly rejected: number;
+}
+
+export interface PoppedRecord {
+  readonly kind: number;
+  readonly payload: Buffer;
+}
+
+function nextPow2(n: number): number {
+  let p = 64;
+  while (p < n) p *= 2;
+  return p;
+}
+
+/** Ring bytes for a queue: room for `maxMessages` messages of 1 KiB, at least two of `msgSize`, capped at 64 MiB unless `msgSize` needs more. */
+export function ringCapacity(msgSize: number, maxMessages: number): number {
+  const wanted = Math.max(2 * (msgSize + 16), Math.min(maxMessages * 1024, 64 * 1024 * 1024));
+  return nextPow2(wanted);
+}
+
+export class RingQueue {
+  readonly name: string;
+  readonly capacity: number;
+  readonly maxMessages: number;
+  private readonly mask: number;
+  private readonly h: Int32Array;
+  private readonly data: Uint8Array;
+  private readonly view: DataView;
+  private readonly scratch = new Int32Array(new SharedArrayBuffer(4));
+
+  static create(name: string, capacity: number, maxMessages: number): QueueInit {
+    if (capacity < 64 || (capacity & (capacity - 1)) !== 0) {
+      throw new UwsgiError('UWSGI_ERR_OPTION_VALUE', `mule queue ${echo(name)}: capacity ${echo(capacity)} must be a power of two ≥ 64`);
+    }
+    const buffer = new SharedArrayBuffer(HEADER_BYTES + capacity);
+    const h = new Int32Array(buffer, 0, HEADER_BYTES / 4);
+    h[H_CAPACITY] = capacity;
+    h[H_MAX] = maxMessages;
+    return { name, buffer };
+  }
+
+  constructor(init: QueueInit) {
+    this.name = init.name;
+    this.h = new Int32Array(init.buffer, 0, HEADER_BYTES / 4);
+    this.capacity = this.h[H_CAPACITY];
+    this.maxMessages = this.h[H_MAX];
+    this.mask = this.capacity - 1;
+    this.data = new Uint8Array(init.buffer, HEADER_BYTES, this.capacity);
+    this.view = new DataView(init.buffer, HEADER_BYTES, this.capacity);
+  }
+
+  /** Largest payload that could ever fit (an empty ring). */
+  get maxPayload(): number {
+    return this.capacity - RECORD_OVERHEAD;
+  }
+
+  /** Lock-free: true when nothing is queued (a racing writer may add a record right after). */
+  isEmpty(): boolean {
+    return Atomics.load(this.h, H_HEAD) === Atomics.load(this.h, H_TAIL);
+  }
+
+  /** Number of queued messages. */
+  get size(): number {
+    return Atomics.load(this.h, H_COUNT);
+  }
+
+  /** Append one record; false when the ring lacks room or holds maxMessages already. */
+  push(kind: number, payload: Uint8Array): boolean {
+    const len = payload.length;
+    const need = RECORD_OVERHEAD + ((len + 7) & ~7);
+    this.lock();
+    try {
+      const head = Atomics.load(this.h, H_HEAD) >>> 0;
+      const tail = Atomics.load(this.h, H_TAIL) >>> 0;
+      const used = (tail - head) >>> 0;
+      if (used + need > this.capacity || Atomics.load(this.h, H_COUNT) >= this.maxMessages) {
+        Atomics.add(this.h, H_REJECTED, 1);
+        return false;
+      }
+      const pos = tail & this.mask;
+      this.view.setUint32(pos, len, true);
+      this.view.setUint32(pos + 4, kind, true);
+      const p = (pos + RECORD_OVERHEAD) & this.mask;
+      const first = Math.min(len, this.capacity - p);
+      if (first === len) this.data.set(payload, p);
+      else {
+        this.data.set(payload.subarray(0, first), p);
+        this.data.set(payload.subarray(first), 0);
+      }
+      Atomics.store(this.h, H_TAIL, (tail + need) | 0); // commit point
+      Atomics.add(this.h, H_COUNT, 1);
+      Atomics.add(this.h, H_SENT, 1);
+      return true;
+    } finally {
+      this.unlock();
+    }
+  }
+
+  /** Take the oldest record (a copy), or undefined when empty. */
+  pop(): PoppedRecord | undefined {
+    if (this.isEmpty()) return undefined;
+    this.lock();
+    try {
+      const head = Atomics.load(this.h, H_HEAD) >>> 0;
+      const tail = Atomics.load(this.h, H_TAIL) >>> 0;
+      if (head === tail) return undefined;
+      const pos = head & this.mask;
+      const len = this.view.getUint32(pos, true);
+      const kind = this.view.getUint32(pos + 4, true);
+      const p = (pos + RECORD_OVERHEAD) & this.mask;
+      const out = Buffer.allocUnsafe(len);
+      const first = Math.min(len, this.capacity - p);
+      out.set(this.data.subarray(p, p + first), 0);
+      if (first < len) out.set(this.data.subarray(0, len - first), first);
+      Atomics.store(this.h, H_HEAD, (head + RECORD_OVERHEAD + ((len + 7) & ~7)) | 0); // commit point
+      Atomics.sub(this.h, H_COUNT, 1);
+      Atomics.add(this.h, H_RECEIVED, 1);
+      return { kind, payload: out };
+    } finally {
+      this.unlock();
+    }
+  }
+
+  stats(): QueueStats {
+    const head = Atomics.load(this.h, H_HEAD) >>> 0;
+    const tail = Atomics.load(this.h, H_TAIL) >>> 0;
+    return {
+      name: this.name,
+      queued: Atomics.load(this.h, H_COUNT),
+      bytes: (tail - head) >>> 0,
+      capacity: this.capacity,
+      maxMessages: this.maxMessages,
+      sent: Atomics.load(this.h, H_SENT),
+      received: Atomics.load(this.h, H_RECEIVED),
+      rejected: Atomics.load(this.h, H_REJECTED),
+    };
+  }
+
+  /** The lock word (owner threadId + 1, 0 = free) and its acquisition counter, for the master's stale-lock check. */
+  lockState(): { owner: number; epoch: number } {
+    return { owner: Atomics.load(this.h, H_LOCK), epoch: Atomics.load(this.h, H_EPOCH) };
+  }
+
+  /**
+   * Master only, when the lock holder is known dead (its thread exited, or it held the
+   * lock across two master cycles): recount the records, release the lock. Returns the
+   * dead owner's threadId, or -1 when the lock was not held by `owner`.
+   */
+  repair(owner: number): number {
+    if (Atomics.load(this.h, H_LOCK) !== owner || owner === 0) return -1;
+    const head = Atomics.load(this.h, H_HEAD) >>> 0;
+    const tail = Atomics.load(this.h, H_TAIL) >>> 0;
+    let count = 0;
+    let at = head;
+    for (let guard = 0; at !== tail && guard <= this.capacity / RECORD_OVERHEAD; guard++) {
+      const len = this.view.getUint32(at & this.mask, true);
+      at = (at + RECORD_OVERHEAD + ((len + 7) & ~7)) >>> 0;
+      count++;
+    }
+    Atomics.store(this.h, H_COUNT, count);
+    if (Atomics.compareExchange(this.h, H_LOCK, owner, 0) !== owner) return -1;
+    return owner - 1;
+  }
+
+  private lock(): void {
+    if (Atomics.compareExchange(this.h, H_LOCK, 0, OWNER) === 0) {
+      Atomics.add(this.h, H_EPOCH, 1);
+      return;
+    }
+    this.lockSlow();
+  }
+
+  private lockSlow(): void {
+    const owner = Atomics.load(this.h, H_LOCK);
+    if (owner === OWNER) {
+      throw new UwsgiError('UWSGI_ERR_MULE_QUEUE_FULL', `mule queue ${echo(this.name)}: re-entered by its own lock holder (thread ${threadId})`);
+    }
+    const deadline = Date.now() + LOCK_DEADLINE_MS;
+    for (let i = 1; ; i++) {
+      if (Atomics.compareExchange(this.h, H_LOCK, 0, OWNER) === 0) {
+        Atomics.add(this.h, H_EPOCH, 1);
+        return;
+      }
+      if (i < 64) continue;
+      // The holder is descheduled or dead: yield a little (never block the main thread).
+      if (!isMainThread) Atomics.wait(this.scratch, 0, 0, 0.05);
+      if ((i & 255) === 0 && Date.now() > deadline) {
+        throw new UwsgiError('UWSGI_ERR_MULE_QUEUE_FULL',
+          `mule queue ${echo(this.name)}: lock held by thread ${Atomics.load(this.h, H_LOCK) - 1} for more than ${LOCK_DEADLINE_MS} ms`);
+      }
+    }
+  }
+
+  private unlock(): void {
+    Atomics.store(this.h, H_LOCK, 0);
+  }
+}
+
+// ---------------------------------------------------------------- the board
+
+/** Bits of a mule's LISTEN word: which queues it is waiting on. */
+export const LISTEN_OWN = 1;
+export const LISTEN_SHARED = 2;
+export const LISTEN_FARMS = 4;
+
+const B_DOORBELL = 0;
+const B_LISTEN = 1;
+const B_STOP = 2;
+const B_WORDS = 4;
+
+export class MuleBoard {
+  readonly count: number;
+  private readonly i32: Int32Array;
+  private readonly busy: Float64Array;
+
+  static create(count: number): SharedArrayBuffer {
+    return new SharedArrayBuffer((count + 1) * B_WORDS * 4 + (count + 1) * 8);
+  }
+
+  constructor(buffer: SharedArrayBuffer, count: number) {
+    this.count = count;
+    this.i32 = new Int32Array(buffer, 0, (count + 1) * B_WORDS);
+    this.busy = new Float64Array(buffer, (count + 1) * B_WORDS * 4, count + 1);
+  }
+
+  doorbell(id: number): number {
+    return Atomics.load(this.i32, id * B_WORDS + B_DOORBELL);
+  }
+
+  /** The Int32Array and index a mule waits on (Atomics.wait / waitAsync). */
+  doorbellCell(id: number): { readonly array: Int32Array; readonly index: number } {
+    return { array: this.i32, index: id * B_WORDS + B_DOORBELL };
+  }
+
+  ring(id: number): void {
+    const i = id * B_WORDS + B_DOORBELL;
+    Atomics.add(this.i32, i, 1);
+    Atomics.notify(this.i32, i);
+  }
+
+  listen(id: number, bits: number): void {
+    Atomics.store(this.i32, id * B_WORDS + B_LISTEN, bits);
+  }
+
+  /** Wake mule `id` if it is waiting on a queue of kind `bit`; true when this call woke it. */
+  wake(id: number, bit: number): boolean {
+    const i = id * B_WORDS + B_LISTEN;
+    for (let tries = 0; tries < 8; tries++) {
+      const cur = Atomics.load(this.i32, i);
+      if ((cur & bit) === 0) return false;
+      if (Atomics.compareExchange(this.i32, i, cur, 0) === cur) {
+        this.ring(id);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Wake the first listening mule among `ids` (a farm's members, or all mules); true if one was woken. */
+  wakeFirst(ids: readonly number[], bit: number): boolean {
+    for (const id of ids) if (this.wake(id, bit)) return true;
+    return false;
+  }
+
+  requestStop(id: number): void {
+    Atomics.store(this.i32, id * B_WORDS + B_STOP, 1);
+    this.ring(id);
+  }
+
+  stopRequested(id: number): boolean {
+    return Atomics.load(this.i32, id * B_WORDS + B_STOP) !== 0;
+  }
+
+  /** Master, at (re)spawn: clear the slot's stop flag, listen bits and busy time. */
+  reset(id: number): void {
+    Atomics.store(this.i32, id * B_WORDS + B_STOP, 0);
+    Atomics.store(this.i32, id * B_WORDS + B_LISTEN, 0);
+    this.busy[id] = 0;
+  }
+
+  setBusy(id: number, sinceMs: number): void {
+    this.busy[id] = sinceMs;
+  }
+
+  busySince(id: number): number {
+    return this.busy[id];
+  }
+}
+
+// ---------------------------------------------------------------- wiring
+
+/** What the master hands every worker and mule (structured-clone safe). */
+export interface MuleQueuesInit {
+  readonly kind: 'uwsgi-ts.mule-queues';
+  readonly count: number;
+  /** Largest encoded message accepted (--mule-msg-size). */
+  readonly msgSize: number;
+  readonly shared: QueueInit;
+  /** Index i = mule i + 1. */
+  readonly mules: readonly QueueInit[];
+  readonly farms: readonly { readonly name: string; readonly members: readonly number[]; readonly queue: QueueInit }[];
+  readonly board: SharedArrayBuffer;
+}
+
+export interface FarmQueue {
+  readonly name: string;
+  readonly members: readonly number[];
+  readonly queue: RingQueue;
+}
+
+/** The queues as one thread sees them. */
+export interface MuleQueues {
+  readonly count: number;
+  readonly msgSize: number;
+  readonly shared: RingQueue;
+  /** Index i = mule i + 1. */
+  readonly mules: readonly RingQueue[];
+  readonly farms: readonly FarmQueue[];
+  readonly board: MuleBoard;
+  /** 1..count, for waking "any mule". */
+  readonly allIds: readonly number[];
+}
+
+/** Master side: every queue of an instance (one per mule, one per farm, the shared one) and the board. */
+export function createMuleQueues(spec: {
+  readonly count: number;
+  readonly msgSize: number;
+  readonly maxMessages: number;
+  readonly farms: readonly { readonly name: string; readonly members: readonly number[] }[];
+}): MuleQueuesInit {
+  const cap = ringCapacity(spec.msgSize, spec.maxMessages);
+  const q = (name: string): QueueInit => RingQueue.create(name, cap, spec.maxMessages);
+  const mules: QueueInit[] = [];
+  for (let id = 1; id <= spec.count; id++) mules.push(q(`mule ${id} queue`));
+  return {
+    kind: 'uwsgi-ts.mule-queues',
+    count: spec.count,
+    msgSize: spec.msgSize,
+    shared: q('shared mule queue'),
+    mules,
+    farms: spec.farms.map((f) => ({ name: f.name, members: [...f.members], queue: q(`farm ${f.name} queue`) })),
+    board: MuleBoard.create(spec.count),
+  };
+}
+
+export function openMuleQueues(init: MuleQueuesInit): MuleQueues {
+  const ids: number[] = [];
+  for (let i = 1; i <= init.count; i++) ids.push(i);
+  return {
+    count: init.count,
+    msgSize: init.msgSize,
+    shared: new RingQueue(init.shared),
+    mules: init.mules.map((q) => new RingQueue(q)),
+    farms: init.farms.map((f) => ({ name: f.name, members: f.members, queue: new RingQueue(f.queue) })),
+    board: new MuleBoard(init.board, init.count),
+    allIds: ids,
+  };
+}
+
+export function isMuleQueuesInit(v: unknown): v is MuleQueuesInit {
+  if (typeof v !== 'object' || v === null) return false;
+  const o = v as Partial<MuleQueuesInit>;
+  return o.kind === 'uwsgi-ts.mule-queues' && typeof o.count === 'number' && Array.isArray(o.mules) && Array.isArray(o.farms) &&
+    o.board instanceof SharedArrayBuffer && typeof o.shared === 'object';
+}
+
+/** Every queue of an init (master side: stale-lock checks and repair). */
+export function allQueues(q: MuleQueues): RingQueue[] {
+  return [q.shared, ...q.mules, ...q.farms.map((f) => f.queue)];
+}
