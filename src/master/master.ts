@@ -127,7 +127,9 @@ export async function startRuntime(o: ResolvedOptions, cwd = process.cwd()): Pro
       minWorkerLifetimeMs: o['min-worker-lifetime'] * 1000,
       harakiriMs: o.harakiri * 1000,
       proxy: anyProxy ? proxy : undefined,
-      onThreadExit: (threadId) => releaseLocksHeldBy(threadId),
+      onThreadExit: (threadId) => {
+        for (const r of releaseLocksHeldBy(threadId)) log.line(r.message);
+      },
       mules: mules.init,
       entry: WORKER_ENTRY,
     });

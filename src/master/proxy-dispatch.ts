@@ -12,6 +12,8 @@ export interface ProxyTarget {
   readonly id: number;
   readonly port: MessagePort;
   readonly sockets: Map<number, net.Socket>;
+  /** ms timestamp at which the worker's current request began, 0 when idle (scoreboard). */
+  busySince(): number;
 }
 
 export class ProxyDispatcher {
@@ -50,7 +52,24 @@ export class ProxyDispatcher {
       socket.destroy();
       return;
     }
-    const t = targets[this.rr++ % targets.length];
+    // Like a shared accept queue, where only a worker that is free calls accept():
+    // the next idle worker in turn; when all are busy, the one whose request began most
+    // recently (a worker stuck on a long request is the last choice).
+    const start = this.rr++;
+    let t = targets[start % targets.length];
+    let newest = -1;
+    for (let i = 0; i < targets.length; i++) {
+      const c = targets[(start + i) % targets.length];
+      const since = c.busySince();
+      if (since === 0) {
+        t = c;
+        break;
+      }
+      if (since > newest) {
+        newest = since;
+        t = c;
+      }
+    }
     const cid = this.nextCid++;
     t.sockets.set(cid, socket);
     t.port.postMessage({

@@ -61,6 +61,8 @@ export class WorkerPool {
   private readonly live = new Set<Live>();
   private readonly backoff = new Map<number, Backoff>();
   private readonly freeSlots: number[] = [];
+  /** Threads spawned so far per worker id (1 for the first). */
+  private readonly generations = new Map<number, number>();
   private stopping = false;
   private startedUp = false;
   private harakiriTimer?: NodeJS.Timeout;
@@ -89,14 +91,16 @@ export class WorkerPool {
 
   accepting(): ProxyTarget[] {
     const out: ProxyTarget[] = [];
-    for (const l of this.live) if (l.state === 'accepting' && l.proxyTarget) out.push(l.proxyTarget);
+    for (const l of this.live) if (l.state === 'accepting' && !l.harakiri && l.proxyTarget) out.push(l.proxyTarget);
     return out;
   }
 
   private spawn(id: number, respawn: boolean): Live {
     const slot = this.freeSlots.pop();
     if (slot === undefined) throw new UwsgiError('UWSGI_ERR_WORKER_CRASH', `no free scoreboard slot for worker ${id}`);
-    const generation = this.scoreboard.spawned(slot, Date.now(), respawn);
+    this.scoreboard.spawned(slot, Date.now(), respawn);
+    const generation = (this.generations.get(id) ?? 0) + 1;
+    this.generations.set(id, generation);
     const control = new MessageChannel();
     let proxyPorts: MessageChannel | undefined;
     if (this.opts.proxy) proxyPorts = new MessageChannel();
@@ -115,7 +119,7 @@ export class WorkerPool {
     const thread = new Worker(this.opts.entry, { workerData: init, transferList: transfer, stdout: false, stderr: false });
     const threadId = thread.threadId; // -1 once the thread has exited
     const remote = connectControl<WorkerControl>(control.port1, `worker ${id}`, Math.max(5000, this.opts.workerReloadMercyMs + 5000));
-    const proxyTarget: ProxyTarget | undefined = proxyPorts ? { id, port: proxyPorts.port1, sockets: new Map<number, net.Socket>() } : undefined;
+    const proxyTarget: ProxyTarget | undefined = proxyPorts ? { id, port: proxyPorts.port1, sockets: new Map<number, net.Socket>(), busySince: () => this.scoreboard.busySince(slot) } : undefined;
     if (proxyTarget) this.opts.proxy!.bindTarget(proxyTarget);
 
     let resolveAccepting!: () => void;

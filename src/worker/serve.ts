@@ -20,8 +20,34 @@ import type { NodeHandler } from './app-loader.js';
 
 export interface ServeState {
   inflight: Set<ServerResponse>;
+  /** Every open client connection (HTTP sockets, uwsgi adapters, proxied sockets). */
+  connections: Set<Socket>;
   stopping: boolean;
   served: number;
+}
+
+/** Requests started on a connection so far (a property on the socket: no map lookups on the hot path). */
+const kRequests = Symbol('uwsgi-ts.requests');
+type CountedSocket = Socket & { [kRequests]?: number };
+
+/**
+ * Graceful stop of the connections: close those idle between keep-alive requests now;
+ * a connection that has not sent its first request yet (it was queued just before the
+ * stop) gets `graceMs` to send it, and is then served and closed like the others.
+ */
+export function closeIdleConnections(state: ServeState, graceMs: number): void {
+  const now = Date.now();
+  for (const sock of state.connections) {
+    const c = sock as CountedSocket & { _uwsgiIdleSince?: number };
+    const busy = (c as { _httpMessage?: unknown })._httpMessage != null;
+    if (busy) continue;
+    if ((c[kRequests] ?? 0) > 0) {
+      sock.destroy();
+      continue;
+    }
+    c._uwsgiIdleSince ??= now;
+    if (now - c._uwsgiIdleSince >= graceMs) sock.destroy();
+  }
 }
 
 export interface ServeOptions {
@@ -51,7 +77,7 @@ function httpVarsSize(req: IncomingMessage): { count: number; size: number } {
 
 export function createRequestServer(handler: NodeHandler, opts: ServeOptions): { server: http.Server; state: ServeState } {
   const { settings, slot, scoreboard } = opts;
-  const state: ServeState = { inflight: new Set(), stopping: false, served: 0 };
+  const state: ServeState = { inflight: new Set(), connections: new Set(), stopping: false, served: 0 };
   const logging = settings.logging;
   const harakiri = settings.harakiri > 0;
   const limitPost = settings.limitPost;
@@ -66,6 +92,11 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
     requestTimeout: 0,
     headersTimeout: Math.max(1000, settings.socketTimeout * 1000 * 15),
   }, onRequest);
+
+  server.on('connection', (sock: Socket) => {
+    state.connections.add(sock);
+    sock.once('close', () => state.connections.delete(sock));
+  });
 
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
@@ -131,7 +162,8 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
   function onRequest(req: IncomingMessage, res: ServerResponse): void {
     const t0 = performance.now();
     const startMs = Date.now();
-    const sock = req.socket as Socket & { bytesWritten?: number };
+    const sock = req.socket as CountedSocket & { bytesWritten?: number };
+    sock[kRequests] = (sock[kRequests] ?? 0) + 1;
     const written0 = typeof sock.bytesWritten === 'number' ? sock.bytesWritten : 0;
     state.inflight.add(res);
     scoreboard.requestBegin(slot, startMs);
@@ -181,12 +213,17 @@ function checkLimitPost(req: IncomingMessage, res: ServerResponse, limit: number
   }
   if (req.headers['transfer-encoding'] === undefined) return true;
   let seen = 0;
+  let refused = false;
   const push = req.push;
+  // Count the body as the parser pushes it; past the limit, answer 413 and swallow the
+  // rest (the end of the stream too): the app sees no more data and no 'end', so it can
+  // no longer answer, and the connection closes after the 413.
   req.push = function (chunk: unknown, encoding?: BufferEncoding): boolean {
+    if (refused) return false;
     if (chunk != null) {
       seen += (chunk as Buffer).length;
       if (seen > limit) {
-        req.push = push;
+        refused = true;
         log.line(`[UWSGI_ERR_BODY_TOO_LARGE] worker ${workerId}: ${req.method} ${req.url} from ${peer}: chunked body passed --limit-post ${limit}`);
         if (!res.headersSent) refuse413(res);
         else res.destroy();

@@ -3,16 +3,16 @@
  * announce "accepting", serve until the master stops us.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type http from 'node:http';
 import { UwsgiError, isUwsgiError } from '../shared/errors.js';
 import { log } from '../shared/log-writer.js';
 import { Scoreboard, WorkerStatus } from '../shared/scoreboard.js';
 import type { WorkerControl, WorkerEvent, WorkerInit } from '../shared/messages.js';
 import { exposeControl } from '../shared/control-channel.js';
 import { attachSharedareas } from '../shared/sharedarea.js';
+import { attachMuleQueues } from '../shared/mule-api.js';
 import { setThreadIdentity } from '../shared/thread-identity.js';
 import { loadApp } from './app-loader.js';
-import { createRequestServer } from './serve.js';
+import { createRequestServer, closeIdleConnections, type ServeState } from './serve.js';
 import { openListener, connectionSink, type OpenListener } from './listen.js';
 import { attachProxyPort } from './proxy-socket.js';
 
@@ -22,6 +22,7 @@ const post = (e: WorkerEvent): void => port.postMessage(e);
 
 setThreadIdentity({ role: 'worker', id: init.id });
 attachSharedareas(init.sharedareas as Parameters<typeof attachSharedareas>[0]);
+attachMuleQueues(init.mules);
 const scoreboard = new Scoreboard(init.scoreboard);
 
 async function main(): Promise<void> {
@@ -53,8 +54,9 @@ async function main(): Promise<void> {
       scoreboard.setStatus(init.slot, WorkerStatus.Retiring);
       await Promise.all(listeners.map((l) => l.close()));
       for (const res of state.inflight) res.shouldKeepAlive = false;
-      server.closeIdleConnections();
-      const drained = await drain(server, state.inflight, mercyMs);
+      const graceMs = Math.min(mercyMs, init.settings.socketTimeout * 1000);
+      closeIdleConnections(state, graceMs);
+      const drained = await drain(state, graceMs, mercyMs);
       const inflight = state.inflight.size;
       server.closeAllConnections();
       log.flushSync();
@@ -74,13 +76,14 @@ async function main(): Promise<void> {
   post({ type: 'accepting' });
 }
 
-function drain(server: http.Server, inflight: Set<unknown>, mercyMs: number): Promise<boolean> {
+/** Resolve true once no request is in flight and every connection has closed, false at the mercy deadline. */
+function drain(state: ServeState, graceMs: number, mercyMs: number): Promise<boolean> {
   return new Promise((resolve) => {
     const deadline = Date.now() + mercyMs;
     const tick = (): void => {
-      if (inflight.size === 0) return resolve(true);
-      if (Date.now() >= deadline) return resolve(false);
-      server.closeIdleConnections();
+      if (state.inflight.size === 0 && state.connections.size === 0) return resolve(true);
+      if (Date.now() >= deadline) return resolve(state.inflight.size === 0);
+      closeIdleConnections(state, graceMs);
       setTimeout(tick, 20);
     };
     tick();

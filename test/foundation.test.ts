@@ -1,0 +1,190 @@
+// @fallback-too — runs again with UWSGI_TS_NATIVE=0 (reuseport or proxy accept mode).
+// The foundation through the real CLI and real sockets: workers share one listener,
+// crashes and harakiri replace workers, graceful shutdown and reload lose nothing.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import path from 'node:path';
+import { runCli, FIXTURES } from './helpers/cli.js';
+import { get, request, sleep } from './helpers/http.js';
+
+const HELLO = path.join(FIXTURES, 'hello.ts');
+const base = (extra: string[] = []) => ['--http-socket', '127.0.0.1:0', '--workers', '2', '--module', HELLO, ...extra];
+
+test('two workers both serve requests from one listening socket', async () => {
+  const s = await runCli(base());
+  try {
+    const threads = new Set<string>();
+    for (let round = 0; round < 10 && threads.size < 2; round++) {
+      const rs = await Promise.all(Array.from({ length: 16 }, () => get(s.ports[0], '/slow?ms=30')));
+      for (const r of rs) assert.is(r.status, 200);
+      const hs = await Promise.all(Array.from({ length: 16 }, () => get(s.ports[0], '/')));
+      for (const r of hs) threads.add(String(r.headers['x-thread']));
+    }
+    assert.is(threads.size, 2, `expected answers from 2 threads, got ${[...threads]}`);
+    await s.waitFor(/\[pid: \d+\|app: 0\|req: \d+\/\d+\] 127\.0\.0\.1 \(\) \{\d+ vars in \d+ bytes\} \[\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}\] GET \/ => generated 19 bytes in \d+ msecs \(HTTP\/1\.1 200\) \d+ headers in \d+ bytes \(1 switches on core 0\)/);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('a crashing worker is replaced and the listener keeps answering', async () => {
+  const s = await runCli(base());
+  try {
+    const r = await get(s.ports[0], '/crash');
+    assert.is(r.body, 'crashing');
+    await s.waitFor(/\[UWSGI_ERR_WORKER_CRASH\] worker \d \(thread \d+\) crashed: Error: deliberate crash/);
+    await s.waitFor(/worker \d died \(exit code 1\).*respawning/);
+    let ok = 0;
+    for (let i = 0; i < 40; i++) {
+      const x = await get(s.ports[0], '/');
+      if (x.status === 200) ok++;
+    }
+    assert.is(ok, 40);
+    await s.waitFor(/spawned uwsgi-ts worker \d .*generation: 2\)/);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('an app that throws gets a 500 and the worker lives on', async () => {
+  const s = await runCli(base());
+  try {
+    const r = await get(s.ports[0], '/throw');
+    assert.is(r.status, 500);
+    await s.waitFor(/\[UWSGI_ERR_APP_ERROR\] worker \d: GET \/throw: Error: deliberate throw/);
+    assert.is((await get(s.ports[0], '/')).status, 200);
+    assert.not.match(s.output(), /died/);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('harakiri replaces a stuck worker while the other keeps serving', async () => {
+  const s = await runCli(base(['--harakiri', '1']));
+  try {
+    const stuck = get(s.ports[0], '/spin?ms=60000', 20_000).then((r) => r.status, (e: Error) => e.message);
+    await sleep(200);
+    // the other worker answers while one spins
+    for (let i = 0; i < 5; i++) assert.is((await get(s.ports[0], '/', 5000)).status, 200);
+    await s.waitFor(/\*\*\* HARAKIRI ON WORKER (\d) /, 10_000);
+    assert.match(s.output(), /\[UWSGI_ERR_HARAKIRI\] worker \d busy \d+\.\d s on one request \(--harakiri 1\): GET \/spin\?ms=60000 127\.0\.0\.1/);
+    const outcome = await stuck;
+    assert.type(outcome, 'string', 'the stuck request is cut, not answered');
+    await s.waitFor(/spawned uwsgi-ts worker \d .*generation: 2\)/);
+    const after = await Promise.all(Array.from({ length: 10 }, () => get(s.ports[0], '/')));
+    for (const r of after) assert.is(r.status, 200);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('graceful shutdown (SIGTERM) finishes an in-flight slow request', async () => {
+  const s = await runCli(base());
+  const slow = get(s.ports[0], '/slow?ms=1500');
+  await sleep(300);
+  s.signal('SIGTERM');
+  const r = await slow;
+  assert.is(r.status, 200);
+  assert.is(r.body, 'slow done 1500');
+  assert.is(await s.exited, 0);
+  assert.match(s.output(), /goodbye to uWSGI\./);
+});
+
+test('SIGINT is graceful too; SIGQUIT is brutal', async () => {
+  const a = await runCli(base());
+  const slow = get(a.ports[0], '/slow?ms=800');
+  await sleep(200);
+  a.signal('SIGINT');
+  assert.is((await slow).body, 'slow done 800');
+  assert.is(await a.exited, 0);
+
+  const b = await runCli(base());
+  const cut = get(b.ports[0], '/slow?ms=5000').then(() => 'answered', () => 'cut');
+  await sleep(200);
+  b.signal('SIGQUIT');
+  assert.is(await cut, 'cut');
+  assert.is(await b.exited, 0);
+  assert.match(b.output(), /brutal shutdown/);
+});
+
+test('SIGHUP reloads every worker without losing a request', async () => {
+  const s = await runCli(base());
+  try {
+    let stop = false;
+    let ok = 0;
+    let failed = 0;
+    const load = (async () => {
+      const deadline = Date.now() + 10_000;
+      while (!stop && Date.now() < deadline) {
+        const rs = await Promise.allSettled(Array.from({ length: 4 }, () => get(s.ports[0], '/')));
+        for (const r of rs) (r.status === 'fulfilled' && r.value.status === 200 ? ok++ : failed++);
+      }
+    })();
+    const slow = get(s.ports[0], '/slow?ms=700');
+    await sleep(100);
+    s.signal('SIGHUP');
+    await s.waitFor(/workers reloaded/, 10_000);
+    await sleep(200);
+    stop = true;
+    await load;
+    assert.is((await slow).body, 'slow done 700');
+    assert.is(failed, 0, `${failed} requests failed during reload`);
+    assert.ok(ok > 10);
+    assert.match(s.output(), /spawned uwsgi-ts worker 1 .*generation: 2\)/);
+    assert.match(s.output(), /spawned uwsgi-ts worker 2 .*generation: 2\)/);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('--max-requests recycles a worker gracefully', async () => {
+  const s = await runCli(base(['--max-requests', '5', '--min-worker-lifetime', '0']));
+  try {
+    for (let i = 0; i < 30; i++) assert.is((await get(s.ports[0], '/')).status, 200);
+    await s.waitFor(/worker \d: max requests reached \(\d+\): recycling/);
+    await s.waitFor(/worker \d buried after/);
+    for (let i = 0; i < 10; i++) assert.is((await get(s.ports[0], '/')).status, 200);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('bad HTTP input: 400 for garbage, 431 for a head over --buffer-size, 413 over --limit-post; others unharmed', async () => {
+  const s = await runCli(base(['--buffer-size', '2048', '--limit-post', '1000']));
+  try {
+    const { rawRequest } = await import('./helpers/http.js');
+    const garbage = (await rawRequest(s.ports[0], 'GARBAGE\r\n\r\n')).toString();
+    assert.match(garbage, /^HTTP\/1\.1 400 Bad Request/);
+    await s.waitFor(/\[UWSGI_ERR_HTTP_PARSE\] worker \d: bad HTTP request from 127\.0\.0\.1:\d+/);
+    const big = await request(s.ports[0], '/', { headers: { 'x-big': 'a'.repeat(3000) } });
+    assert.is(big.status, 431);
+    await s.waitFor(/\[UWSGI_ERR_HTTP_HEADERS_TOO_LARGE\].*--buffer-size 2048/);
+    const post = await request(s.ports[0], '/echo', { method: 'POST', body: 'x'.repeat(1001) }).catch((e: Error) => e);
+    assert.ok(!(post instanceof Error) && post.status === 413, `expected 413, got ${post instanceof Error ? post.message : post.status}`);
+    await s.waitFor(/\[UWSGI_ERR_BODY_TOO_LARGE\] worker \d: POST \/echo from 127\.0\.0\.1: Content-Length "1001" exceeds --limit-post 1000/);
+    const fine = await request(s.ports[0], '/echo', { method: 'POST', body: 'y'.repeat(1000) });
+    assert.is(fine.status, 200);
+    assert.is(JSON.parse(fine.body).length, 1000);
+    // a chunked body over the limit
+    const chunked = await request(s.ports[0], '/echo', { method: 'POST', body: 'z'.repeat(5000), headers: { 'transfer-encoding': 'chunked' } }).catch((e: Error) => e);
+    assert.ok(chunked instanceof Error || chunked.status === 413);
+    assert.is((await get(s.ports[0], '/')).status, 200);
+    assert.not.match(s.output(), /died/);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('keep-alive and pipelining: several requests on one connection answered in order', async () => {
+  const s = await runCli(base());
+  try {
+    const { rawRequest } = await import('./helpers/http.js');
+    const req = 'GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\nGET /c HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n';
+    const out = (await rawRequest(s.ports[0], req)).toString();
+    assert.is(out.match(/HTTP\/1\.1 200 OK/g)?.length, 3);
+  } finally {
+    await s.stop();
+  }
+});
+
+test.run();
