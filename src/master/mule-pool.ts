@@ -36,6 +36,7 @@ interface MuleSlot {
 interface LiveMule {
   readonly slot: MuleSlot;
   readonly thread: Worker;
+  readonly tid: number;
   readonly generation: number;
   readonly startedAt: number;
   stopping: boolean;
@@ -194,16 +195,17 @@ export class MulePool {
       hooks: this.o['hook-as-mule'],
     };
     const thread = new Worker(MULE_ENTRY, { workerData: init, stdout: false, stderr: false });
+    const tid = thread.threadId; // reads -1 once the thread has exited
     let resolveReady!: () => void;
     let rejectReady!: (e: Error) => void;
     const ready = new Promise<void>((res, rej) => { resolveReady = res; rejectReady = rej; });
     ready.catch(() => { /* observed by start() */ });
     const live: LiveMule = {
-      slot, thread, generation, startedAt: Date.now(), stopping: false, harakiri: false, isReady: false, ready,
+      slot, thread, tid, generation, startedAt: Date.now(), stopping: false, harakiri: false, isReady: false, ready,
       exited: new Promise<number>((res) => thread.once('exit', res)),
     };
     this.live.set(id, live);
-    log.line(`spawned uWSGI mule ${id} (pid: ${process.pid}, thread: ${thread.threadId}${generation > 1 ? `, respawn: ${generation - 1}` : ''})`);
+    log.line(`spawned uWSGI mule ${id} (pid: ${process.pid}, thread: ${tid}${generation > 1 ? `, respawn: ${generation - 1}` : ''})`);
 
     let fatal: UwsgiError | undefined;
     thread.on('message', (e: MuleEvent) => {
@@ -221,11 +223,10 @@ export class MulePool {
       }
     });
     thread.on('error', (err) => {
-      log.line(`[UWSGI_ERR_WORKER_CRASH] mule ${id} (thread ${thread.threadId}) crashed: ${err.stack ?? err.message}`);
+      log.line(`[UWSGI_ERR_WORKER_CRASH] mule ${id} (thread ${tid}) crashed: ${err.stack ?? err.message}`);
     });
     thread.once('exit', (code) => {
       if (this.live.get(id) === live) this.live.delete(id);
-      const tid = thread.threadId;
       this.threadExited(tid);
       releaseLocksHeldBy(tid);
       if (!live.isReady) rejectReady(fatal ?? new UwsgiError('UWSGI_ERR_WORKER_CRASH', `mule ${id} (--mule ${echo(slot.value)}) exited with code ${code} before it was ready`));
@@ -270,7 +271,7 @@ export class MulePool {
         const since = this.queues!.board.busySince(l.slot.id);
         if (since > 0 && now - since > limit) {
           l.harakiri = true;
-          log.line(`*** HARAKIRI ON MULE ${l.slot.id} (pid: ${process.pid}, thread: ${l.thread.threadId}) ***`);
+          log.line(`*** HARAKIRI ON MULE ${l.slot.id} (pid: ${process.pid}, thread: ${l.tid}) ***`);
           log.line(`[UWSGI_ERR_HARAKIRI] mule ${l.slot.id} busy ${((now - since) / 1000).toFixed(1)} s on one message (--mule-harakiri ${limit / 1000}); the message is lost, queued ones go to its replacement`);
           void l.thread.terminate();
         }
@@ -311,7 +312,7 @@ export class MulePool {
     ]);
     clearTimeout(timer);
     if (!inTime) {
-      log.line(`mule ${l.slot.id} (pid: ${process.pid}, thread: ${l.thread.threadId}) is taking too much time to die...NO MERCY !!!`);
+      log.line(`mule ${l.slot.id} (pid: ${process.pid}, thread: ${l.tid}) is taking too much time to die...NO MERCY !!!`);
       await l.thread.terminate();
     }
     await l.exited;
