@@ -175,6 +175,26 @@ test('no REQUEST_URI: PATH_INFO + QUERY_STRING; no SERVER_PROTOCOL: HTTP/1.0 sta
   }
 });
 
+test('URI bytes Node would reject are percent-encoded; header bytes pass as latin1 like plain Node', async () => {
+  let url = '';
+  let h = '';
+  let raw = '';
+  const st = await startStack((req, res) => {
+    url = req.url ?? '';
+    h = String(req.headers['x-u']);
+    raw = (req.socket as unknown as UwsgiConnection).uwsgiVars?.get('REQUEST_URI', 'utf8') ?? '';
+    res.end();
+  });
+  try {
+    await exchange(st.port, [encodeUwsgiPacket([['REQUEST_URI', '/caf\u00e9 x?q=1'], ['HTTP_X_U', '\u00e9']])]);
+    assert.is(url, '/caf%C3%A9%20x?q=1');
+    assert.is(raw, '/caf\u00e9 x?q=1');
+    assert.is(Buffer.from(h, 'latin1').toString('utf8'), '\u00e9');
+  } finally {
+    await st.close();
+  }
+});
+
 test('uwsgiResponse: false keeps Node\'s own head (HTTP/1.1, Date, Connection: close)', async () => {
   const st = await startStack((_req, res) => res.end('x'), { uwsgiResponse: false });
   try {
@@ -215,6 +235,29 @@ test('POST 100 KB body: surplus in the first packet, rest split, bytes past CONT
     const r = await exchange(st.port, chunks);
     const expect = `${body.length} ${createHash('sha256').update(body).digest('hex')} application/octet-stream ${body.length}`;
     assert.is(splitReply(r).body, expect);
+  } finally {
+    await st.close();
+  }
+});
+
+test('backpressure: a 2 MB body read late by the app arrives intact (socket paused, then resumed)', async () => {
+  const body = Buffer.alloc(2 * 1024 * 1024, 0x61);
+  body.write('END', body.length - 3);
+  const st = await startStack((req, res) => {
+    setTimeout(() => {
+      const parts: Buffer[] = [];
+      req.on('data', (d: Buffer) => parts.push(d));
+      req.on('end', () => {
+        const all = Buffer.concat(parts);
+        res.end(`${all.length} ${all.subarray(-3).toString()}`);
+      });
+    }, 30);
+  });
+  try {
+    const pkt = encodeUwsgiPacket([['REQUEST_METHOD', 'PUT'], ['REQUEST_URI', '/big'], ['CONTENT_LENGTH', String(body.length)]]);
+    const r = await exchange(st.port, [pkt, body]);
+    assert.is(splitReply(r).body, `${body.length} END`);
+    assert.is(st.bodyErrors.length, 0);
   } finally {
     await st.close();
   }

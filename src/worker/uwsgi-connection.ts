@@ -61,8 +61,8 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // header value: no CTL except HTAB (CR, LF, NUL would let a var smuggle headers or requests)
 const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
 const STATUS_PROTO = /^HTTP\/\d\.\d$/;
-// request-target bytes Node's parser would choke on: percent-encode them
-const BAD_URI_CHARS = /[\x00-\x20\x7f]/g;
+// request-target bytes Node's parser rejects (CTL, space, non-ASCII): percent-encode them
+const BAD_URI_CHARS = /[\x00-\x20\x7f-\xff]/g;
 
 /** `HTTP_USER_AGENT` → `User-Agent` */
 function headerName(key: string): string {
