@@ -457,6 +457,36 @@ test('upgrade: the connection becomes a tunnel after the packet', async () => {
   }
 });
 
+test('unix socket listener: works, peer named as a unix peer', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'uwsgi-conn-'));
+  const path = join(dir, 's.sock');
+  const httpServer = http.createServer((req, res) => res.end(`${req.url} ${(req.socket as unknown as UwsgiConnection).remoteAddress}`));
+  const peers: string[] = [];
+  const server = net.createServer((sock) => {
+    httpServer.emit('connection', wrapUwsgiSocket(sock, { onProtocolError: (peer) => peers.push(peer) }));
+  });
+  await new Promise<void>((r) => server.listen(path, r));
+  const talk = (b: Buffer): Promise<string> => new Promise((resolve, reject) => {
+    const c = net.connect(path, () => c.write(b));
+    const got: Buffer[] = [];
+    c.on('data', (d) => got.push(d));
+    c.on('error', reject);
+    c.on('close', () => resolve(Buffer.concat(got).toString('latin1')));
+  });
+  try {
+    const ok = await talk(encodeUwsgiPacket([['REQUEST_URI', '/u'], ['REMOTE_ADDR', '203.0.113.5']]));
+    assert.is(ok, 'HTTP/1.0 200 OK\r\n\r\n/u 203.0.113.5');
+    assert.is(await talk(hex('00 00 00 00')), '');
+    assert.equal(peers, ['unix socket peer']);
+  } finally {
+    await new Promise<void>((r) => server.close(() => r()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('the socket look-alike: setTimeout emits timeout, setNoDelay/setKeepAlive/ref/unref chain', async () => {
   let timedOut = false;
   const st = await startStack((req, res) => {
