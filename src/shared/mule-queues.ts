@@ -16,10 +16,10 @@
  * lock leaves the ring consistent; only the lock word and the COUNT cache need repair
  * (`repair()`, run by the master when the holder is gone).
  *
- * Board layout: per mule id (1..N; 0 unused) four Int32 words — DOORBELL (bumped to wake
- * the mule), LISTEN (bit set of the queue kinds the mule is waiting on, 0 when busy),
- * STOP (set by the master), spare — then one Float64 per mule: the time (ms) at which the
- * mule took the message it is working on (0 = idle), read by the master for harakiri.
+ * Board layout: per mule id (1..N; 0 unused) one 64-byte line: Int32 words DOORBELL (bumped
+ * to wake the mule), LISTEN (bit set of the queue kinds the mule is waiting on, 0 when
+ * busy), STOP (set by the master), then a Float64: the time (ms) at which the mule took the
+ * message it is working on (0 = idle), read by the master for harakiri.
  */
 import { threadId, isMainThread } from 'node:worker_threads';
 import { UwsgiError, echo } from './errors.js';
@@ -33,7 +33,6 @@ const H_TAIL = 2;
 const H_COUNT = 3;
 const H_CAPACITY = 4;
 const H_MAX = 5;
-const H_EPOCH = 6;
 const H_SENT = 7;
 const H_RECEIVED = 8;
 const H_REJECTED = 9;
@@ -133,8 +132,9 @@ export class RingQueue {
       const head = Atomics.load(this.h, H_HEAD) >>> 0;
       const tail = Atomics.load(this.h, H_TAIL) >>> 0;
       const used = (tail - head) >>> 0;
-      if (used + need > this.capacity || Atomics.load(this.h, H_COUNT) >= this.maxMessages) {
-        Atomics.add(this.h, H_REJECTED, 1);
+      // Fields only written under the lock use plain accesses (the lock's CAS and release store order them).
+      if (used + need > this.capacity || this.h[H_COUNT] >= this.maxMessages) {
+        this.h[H_REJECTED]++;
         return false;
       }
       const pos = tail & this.mask;
@@ -148,8 +148,8 @@ export class RingQueue {
         this.data.set(payload.subarray(first), 0);
       }
       Atomics.store(this.h, H_TAIL, (tail + need) | 0); // commit point
-      Atomics.add(this.h, H_COUNT, 1);
-      Atomics.add(this.h, H_SENT, 1);
+      this.h[H_COUNT]++;
+      this.h[H_SENT]++;
       return true;
     } finally {
       this.unlock();
@@ -173,8 +173,8 @@ export class RingQueue {
       out.set(this.data.subarray(p, p + first), 0);
       if (first < len) out.set(this.data.subarray(0, len - first), first);
       Atomics.store(this.h, H_HEAD, (head + RECORD_OVERHEAD + ((len + 7) & ~7)) | 0); // commit point
-      Atomics.sub(this.h, H_COUNT, 1);
-      Atomics.add(this.h, H_RECEIVED, 1);
+      this.h[H_COUNT]--;
+      this.h[H_RECEIVED]++;
       return { kind, payload: out };
     } finally {
       this.unlock();
@@ -196,9 +196,13 @@ export class RingQueue {
     };
   }
 
-  /** The lock word (owner threadId + 1, 0 = free) and its acquisition counter, for the master's stale-lock check. */
+  /**
+   * For the master's stale-lock check: the lock word (owner threadId + 1, 0 = free) and a
+   * progress mark (messages sent + received). Same owner and same mark across two checks
+   * seconds apart = a holder that died inside the lock (critical sections last microseconds).
+   */
   lockState(): { owner: number; epoch: number } {
-    return { owner: Atomics.load(this.h, H_LOCK), epoch: Atomics.load(this.h, H_EPOCH) };
+    return { owner: Atomics.load(this.h, H_LOCK), epoch: (Atomics.load(this.h, H_SENT) + Atomics.load(this.h, H_RECEIVED)) | 0 };
   }
 
   /**
@@ -223,10 +227,7 @@ export class RingQueue {
   }
 
   private lock(): void {
-    if (Atomics.compareExchange(this.h, H_LOCK, 0, OWNER) === 0) {
-      Atomics.add(this.h, H_EPOCH, 1);
-      return;
-    }
+    if (Atomics.compareExchange(this.h, H_LOCK, 0, OWNER) === 0) return;
     this.lockSlow();
   }
 
@@ -237,10 +238,7 @@ export class RingQueue {
     }
     const deadline = Date.now() + LOCK_DEADLINE_MS;
     for (let i = 1; ; i++) {
-      if (Atomics.compareExchange(this.h, H_LOCK, 0, OWNER) === 0) {
-        Atomics.add(this.h, H_EPOCH, 1);
-        return;
-      }
+      if (Atomics.compareExchange(this.h, H_LOCK, 0, OWNER) === 0) return;
       if (i < 64) continue;
       // The holder is descheduled or dead: yield a little (never block the main thread).
       if (!isMainThread) Atomics.wait(this.scratch, 0, 0, 0.05);
@@ -266,7 +264,9 @@ export const LISTEN_FARMS = 4;
 const B_DOORBELL = 0;
 const B_LISTEN = 1;
 const B_STOP = 2;
-const B_WORDS = 4;
+/** One 64-byte cache line per mule (no false sharing between mules): 16 Int32 words, the busy time as the Float64 at word 4. */
+const B_WORDS = 16;
+const B_BUSY_F64 = 2;
 
 export class MuleBoard {
   readonly count: number;
@@ -274,13 +274,13 @@ export class MuleBoard {
   private readonly busy: Float64Array;
 
   static create(count: number): SharedArrayBuffer {
-    return new SharedArrayBuffer((count + 1) * B_WORDS * 4 + (count + 1) * 8);
+    return new SharedArrayBuffer((count + 1) * B_WORDS * 4);
   }
 
   constructor(buffer: SharedArrayBuffer, count: number) {
     this.count = count;
     this.i32 = new Int32Array(buffer, 0, (count + 1) * B_WORDS);
-    this.busy = new Float64Array(buffer, (count + 1) * B_WORDS * 4, count + 1);
+    this.busy = new Float64Array(buffer, 0, ((count + 1) * B_WORDS) / 2);
   }
 
   doorbell(id: number): number {
@@ -335,15 +335,15 @@ export class MuleBoard {
   reset(id: number): void {
     Atomics.store(this.i32, id * B_WORDS + B_STOP, 0);
     Atomics.store(this.i32, id * B_WORDS + B_LISTEN, 0);
-    this.busy[id] = 0;
+    this.busy[id * (B_WORDS / 2) + B_BUSY_F64] = 0;
   }
 
   setBusy(id: number, sinceMs: number): void {
-    this.busy[id] = sinceMs;
+    this.busy[id * (B_WORDS / 2) + B_BUSY_F64] = sinceMs;
   }
 
   busySince(id: number): number {
-    return this.busy[id];
+    return this.busy[id * (B_WORDS / 2) + B_BUSY_F64];
   }
 }
 
