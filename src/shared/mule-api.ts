@@ -288,9 +288,20 @@ const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v
  * few microseconds (request/response between mules, a busy queue) is taken without the
  * cost of a futex sleep and an event-loop wake-up (~10 µs or more). True if it rang.
  */
-const SPIN_MS = Number(process.env.UWSGI_TS_MULE_SPIN_US ?? 50) / 1000;
+const SPIN_MS = spinSetting(process.env.UWSGI_TS_MULE_SPIN_US);
+
+/** UWSGI_TS_MULE_SPIN_US (microseconds, default 50, 0 = never spin) tunes the spin, e.g. 0 on machines with one core. */
+function spinSetting(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return 0.05;
+  const us = Number(raw);
+  if (!Number.isFinite(us) || us < 0 || us > 100_000) {
+    throw new UwsgiError('UWSGI_ERR_OPTION_VALUE', `UWSGI_TS_MULE_SPIN_US ${echo(raw)}: must be a number of microseconds between 0 and 100000`);
+  }
+  return us / 1000;
+}
 
 function spinFor(cells: Int32Array, index: number, rung: number): boolean {
+  if (SPIN_MS === 0) return false;
   const until = performance.now() + SPIN_MS;
   for (let i = 1; ; i++) {
     if (Atomics.load(cells, index) !== rung) return true;

@@ -16,10 +16,10 @@
  * lock leaves the ring consistent; only the lock word and the COUNT cache need repair
  * (`repair()`, run by the master when the holder is gone).
  *
- * Board layout: per mule id (1..N; 0 unused) one 64-byte line: Int32 words DOORBELL (bumped
+ * Board layout: per mule id (1..N; 0 unused) two 64-byte lines: Int32 words DOORBELL (bumped
  * to wake the mule), LISTEN (bit set of the queue kinds the mule is waiting on, 0 when
- * busy), STOP (set by the master), then a Float64: the time (ms) at which the mule took the
- * message it is working on (0 = idle), read by the master for harakiri.
+ * busy), STOP (set by the master); then, on the second line, a Float64: the time (ms) at which
+ * the mule took the message it is working on (0 = idle), read by the master for harakiri.
  */
 import { threadId, isMainThread } from 'node:worker_threads';
 import { UwsgiError, echo } from './errors.js';
@@ -264,9 +264,13 @@ export const LISTEN_FARMS = 4;
 const B_DOORBELL = 0;
 const B_LISTEN = 1;
 const B_STOP = 2;
-/** One 64-byte cache line per mule (no false sharing between mules): 16 Int32 words, the busy time as the Float64 at word 4. */
-const B_WORDS = 16;
-const B_BUSY_F64 = 2;
+/**
+ * Two 64-byte cache lines per mule: the first holds the words senders read (DOORBELL,
+ * LISTEN, STOP), the second the busy time the mule writes at every message, so a mule's
+ * own bookkeeping never bounces the line its senders poll.
+ */
+const B_WORDS = 32;
+const B_BUSY_F64 = 8;
 
 export class MuleBoard {
   readonly count: number;
