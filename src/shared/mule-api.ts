@@ -284,13 +284,16 @@ type WaitAsyncResult = { async: false; value: 'not-equal' | 'timed-out' } | { as
 const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t?: number): WaitAsyncResult }).waitAsync;
 
 /**
- * Before sleeping, watch the doorbell for up to SPIN_MS: a reply that comes back within a
- * few microseconds (request/response between mules, a busy queue) is taken without the
- * cost of a futex sleep and an event-loop wake-up (~10 µs or more). True if it rang.
+ * Before the event-loop wait, a short look at the doorbell: first a busy check (~1 µs),
+ * then a blocking futex wait of at most SPIN_MS. A reply that comes back within that time
+ * (request/response between mules, a busy queue) is taken without the cost of an
+ * event-loop wake-up; a blocked thread uses no CPU, so this does not starve the sender on
+ * a busy machine. Mules are never the main thread, so the short block is allowed; it
+ * delays the mule's other event-loop work by at most SPIN_MS. True if the doorbell rang.
  */
 const SPIN_MS = spinSetting(process.env.UWSGI_TS_MULE_SPIN_US);
 
-/** UWSGI_TS_MULE_SPIN_US (microseconds, default 50, 0 = never spin) tunes the spin, e.g. 0 on machines with one core. */
+/** UWSGI_TS_MULE_SPIN_US (microseconds, default 50, 0 = off) tunes it. */
 function spinSetting(raw: string | undefined): number {
   if (raw === undefined || raw === '') return 0.05;
   const us = Number(raw);
@@ -302,11 +305,9 @@ function spinSetting(raw: string | undefined): number {
 
 function spinFor(cells: Int32Array, index: number, rung: number): boolean {
   if (SPIN_MS === 0) return false;
-  const until = performance.now() + SPIN_MS;
-  for (let i = 1; ; i++) {
-    if (Atomics.load(cells, index) !== rung) return true;
-    if ((i & 63) === 0 && performance.now() > until) return false;
-  }
+  for (let i = 0; i < 256; i++) if (Atomics.load(cells, index) !== rung) return true;
+  Atomics.wait(cells, index, rung, SPIN_MS);
+  return Atomics.load(cells, index) !== rung;
 }
 
 function holdAlive(st: MuleApiState): void {
