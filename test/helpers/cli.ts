@@ -33,10 +33,13 @@ export interface RunOptions {
   readyTimeoutMs?: number;
   /** Do not wait for the ready line (for commands expected to fail). */
   noWait?: boolean;
+  /** Run this command line instead of `node dist/cli.js` (e.g. strace … node dist/cli.js); args are appended. */
+  wrapper?: string[];
 }
 
 export function runCli(args: string[], opts: RunOptions = {}): Promise<RunningServer> {
-  const child = spawn(process.execPath, [CLI, ...args], {
+  const [cmd, ...pre] = opts.wrapper ?? [process.execPath, CLI];
+  const child = spawn(cmd, [...pre, ...args], {
     cwd: opts.cwd ?? ROOT,
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],

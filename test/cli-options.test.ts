@@ -1,0 +1,121 @@
+// Options and config files through the real CLI: placeholders, precedence, and errors
+// that name the bad option or value and exit 1 before any thread starts.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { runCli, runCliToExit, FIXTURES } from './helpers/cli.js';
+import { get } from './helpers/http.js';
+
+const HELLO = path.join(FIXTURES, 'hello.ts');
+const dir = mkdtempSync(path.join(os.tmpdir(), 'uwsgi-ts-cfg-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('ini file with %(placeholder) and $(ENV); the command line overrides the file', async () => {
+  const ini = path.join(dir, 'app.ini');
+  writeFileSync(ini, `[uwsgi]\nbase = ${FIXTURES}\nhost = 127.0.0.1\nhttp-socket = %(host):0\nmodule = %(base)/$(APP_FILE)\nworkers = 3\n`);
+  const s = await runCli(['--ini', ini, '--workers', '1'], { env: { APP_FILE: 'hello.ts' } });
+  try {
+    assert.is((await get(s.ports[0], '/')).status, 200);
+    assert.is(s.output().match(/spawned uwsgi-ts worker/g)?.length, 1);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('ini file section selection (file.ini:section)', async () => {
+  const ini = path.join(dir, 'multi.ini');
+  writeFileSync(ini, `[uwsgi]\nworkers = 4\n[small]\nhttp-socket = 127.0.0.1:0\nmodule = ${HELLO}\nworkers = 2\n`);
+  const s = await runCli([`${ini}:small`].map((x) => `--ini=${x}`));
+  try {
+    assert.is(s.output().match(/spawned uwsgi-ts worker/g)?.length, 2);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('yaml and json config files', async () => {
+  const yml = path.join(dir, 'app.yaml');
+  writeFileSync(yml, `uwsgi:\n  http-socket: 127.0.0.1:0\n  module: ${HELLO}\n  workers: 2\n`);
+  const a = await runCli(['--yaml', yml]);
+  try {
+    assert.is((await get(a.ports[0], '/')).status, 200);
+  } finally {
+    await a.stop();
+  }
+  const json = path.join(dir, 'app.json');
+  writeFileSync(json, JSON.stringify({ uwsgi: { 'http-socket': ['127.0.0.1:0', '127.0.0.1:0'], module: HELLO, workers: 1, master: true } }));
+  const b = await runCli(['--json', json]);
+  try {
+    assert.is(b.ports.length, 2);
+    for (const p of b.ports) assert.is((await get(p, '/')).status, 200);
+  } finally {
+    await b.stop();
+  }
+});
+
+const failing: Array<{ name: string; args: string[]; expect: RegExp }> = [
+  { name: 'unknown option with a suggestion', args: ['--workerz', '2'], expect: /\[UWSGI_ERR_UNKNOWN_OPTION\] unknown option --workerz \(did you mean --workers\?\)/ },
+  { name: 'malformed number', args: ['--workers', 'abc', '--module', HELLO, '--http-socket', ':0'], expect: /\[UWSGI_ERR_OPTION_VALUE\].*--workers.*"abc"/ },
+  { name: 'missing value', args: ['--module'], expect: /\[UWSGI_ERR_OPTION_MISSING_VALUE\].*--module/ },
+  { name: 'bad accept mode', args: ['--accept-mode', 'teleport', '--module', HELLO, '--http-socket', ':0'], expect: /\[UWSGI_ERR_OPTION_VALUE\].*--accept-mode.*"teleport"/ },
+  { name: 'bad port', args: ['--http-socket', '127.0.0.1:99999', '--module', HELLO], expect: /\[UWSGI_ERR_ADDRESS\] invalid port for option --http-socket: "127\.0\.0\.1:99999"/ },
+  { name: 'no module', args: ['--http-socket', '127.0.0.1:0'], expect: /\[UWSGI_ERR_NO_APP\] no application/ },
+  { name: 'missing module file', args: ['--http-socket', '127.0.0.1:0', '--module', '/nonexistent/app.ts'], expect: /\[UWSGI_ERR_APP_LOAD\] --module "\/nonexistent\/app\.ts": no such file/ },
+  { name: 'missing config file', args: ['--ini', '/nonexistent/x.ini'], expect: /\[UWSGI_ERR_CONFIG_FILE\].*\/nonexistent\/x\.ini/ },
+  { name: 'bad sharedarea size', args: ['--sharedarea', '0', '--module', HELLO, '--http-socket', ':0'], expect: /you need to set a size for a sharedarea/ },
+];
+for (const f of failing) {
+  test(`bad input exits 1 before any thread starts: ${f.name}`, async () => {
+    const r = await runCliToExit(f.args);
+    assert.is(r.code, 1, r.output);
+    assert.match(r.output, f.expect);
+    assert.not.match(r.output, /spawned uwsgi-ts worker/);
+  });
+}
+
+test('an unknown key in a config file names the file and the closest option', async () => {
+  const ini = path.join(dir, 'typo.ini');
+  writeFileSync(ini, `[uwsgi]\nhttp-sockett = 127.0.0.1:0\nmodule = ${HELLO}\n`);
+  const r = await runCliToExit(['--ini', ini]);
+  assert.is(r.code, 1);
+  assert.match(r.output, /UWSGI_ERR_UNKNOWN_OPTION/);
+  assert.match(r.output, /http-sockett/);
+  assert.match(r.output, /typo\.ini/);
+  assert.match(r.output, /http-socket/);
+});
+
+test('an app with no usable export, or one that throws at load, fails startup with exit 1', async () => {
+  const a = await runCliToExit(['--http-socket', '127.0.0.1:0', '--module', path.join(FIXTURES, 'bad-export.ts')]);
+  assert.is(a.code, 1);
+  assert.match(a.output, /\[UWSGI_ERR_NO_APP\] --module ".*bad-export\.ts": export "default" not found \(exports: notAnApp\)/);
+  const b = await runCliToExit(['--http-socket', '127.0.0.1:0', '--module', path.join(FIXTURES, 'throws-on-load.ts')]);
+  assert.is(b.code, 1);
+  assert.match(b.output, /\[UWSGI_ERR_APP_LOAD\].*this app fails at load time/);
+});
+
+test('a socket that cannot be bound is a clear startup error', async () => {
+  const s = await runCli(['--http-socket', '127.0.0.1:0', '--module', HELLO, '--workers', '1']);
+  try {
+    const r = await runCliToExit(['--http-socket', `127.0.0.1:${s.ports[0]}`, '--module', HELLO]);
+    // dup and proxy modes cannot share a port; reuseport mode can (that is its point)
+    if (!/accept mode reuseport/.test(s.output())) {
+      assert.is(r.code, 1);
+      assert.match(r.output, new RegExp(`\\[UWSGI_ERR_BIND\\] unable to create server socket on: 127\\.0\\.0\\.1:${s.ports[0]}`));
+    }
+  } finally {
+    await s.stop();
+  }
+});
+
+test('--help lists the options; --version prints the version', async () => {
+  const h = await runCliToExit(['--help']);
+  assert.is(h.code, 0);
+  for (const name of ['--http-socket', '--socket', '--workers', '--harakiri', '--max-requests', '--limit-post', '--buffer-size', '--sharedarea', '--mule']) assert.ok(h.output.includes(name), name);
+  const v = await runCliToExit(['--version']);
+  assert.is(v.code, 0);
+  assert.match(v.output, /\d+\.\d+\.\d+/);
+});
+
+test.run();
