@@ -23,7 +23,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(renderVersion() + '\n');
     return 0;
   }
-  const runtime = await startRuntime(o, process.cwd());
+  const runtime = await startRuntime(o, process.cwd(), resolved.list);
   installSignals(runtime, { dieOnTerm: o['die-on-term'] });
   await runtime.stopped;
   return 0;

@@ -19,6 +19,13 @@ export type { WorkerThreadInfo } from './master/worker-pool.js';
 export type { ResolvedOptions, OptionName } from './shared/options-table.js';
 export { UwsgiError, ERROR_CATALOGUE, type UwsgiErrorCode } from './shared/errors.js';
 export { sharedarea } from './shared/sharedarea.js';
+export {
+  muleMsg, farmMsg, muleGetMsg, muleGetMsgSync, farmGetMsg, farmGetMsgSync, muleMessages, muleId, inFarm,
+  muleStopSignal, setMuleMsgHook, muleQueueStats, muleDone, muleBusy, MULE_STOP, MULE_TIMEOUT,
+  type MuleStop, type MuleTimeout, type MuleMsgOptions, type MuleGetMsgOptions, type MuleMsgHook,
+} from './shared/mule-api.js';
+export { registerHookAction } from './shared/hook-actions.js';
+export { workerId } from './shared/thread-identity.js';
 
 /** Options for start(): any option of the table by its uWSGI name; lists take arrays. */
 export type StartOptions = {
@@ -44,8 +51,8 @@ function toArgv(options: StartOptions): string[] {
 /** Start a master with its workers (and mules) in this process; resolves once every worker accepts. */
 export async function start(options: StartOptions): Promise<Runtime> {
   const cwd = options.cwd ?? process.cwd();
-  const { options: resolved } = resolveOptions(toArgv(options), {}, cwd);
-  const runtime = await startRuntime(resolved, cwd);
+  const { options: resolved, list } = resolveOptions(toArgv(options), {}, cwd);
+  const runtime = await startRuntime(resolved, cwd, list);
   if (options.signals) {
     const uninstall = installSignals(runtime, { dieOnTerm: resolved['die-on-term'] });
     void runtime.stopped.then(uninstall);

@@ -81,7 +81,11 @@ function preflight(o: ResolvedOptions, cwd: string): void {
   }
 }
 
-export async function startRuntime(o: ResolvedOptions, cwd = process.cwd()): Promise<Runtime> {
+/**
+ * Start an instance. `list` is the ordered option list from resolveOptions (it fixes
+ * mule ids in command-line order, as uWSGI numbers them).
+ */
+export async function startRuntime(o: ResolvedOptions, cwd = process.cwd(), list?: ReadonlyArray<readonly [string, string]>): Promise<Runtime> {
   preflight(o, cwd);
   setThreadIdentity({ role: 'master', id: 0 });
   const scope = await ResourceScope.open();
@@ -99,7 +103,7 @@ export async function startRuntime(o: ResolvedOptions, cwd = process.cwd()): Pro
     }
 
     // Mule queues exist before any worker, so every worker can reach them from its first request.
-    const mules = MulePool.create(o, cwd, areas);
+    const mules = MulePool.create(o, cwd, areas, list);
 
     // Listeners.
     const proxy = new ProxyDispatcher(() => pool.accepting());
@@ -129,6 +133,7 @@ export async function startRuntime(o: ResolvedOptions, cwd = process.cwd()): Pro
       proxy: anyProxy ? proxy : undefined,
       onThreadExit: (threadId) => {
         for (const r of releaseLocksHeldBy(threadId)) log.line(r.message);
+        mules.threadExited(threadId);
       },
       mules: mules.init,
       entry: WORKER_ENTRY,

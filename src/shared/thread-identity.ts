@@ -17,3 +17,9 @@ export function setThreadIdentity(id: ThreadIdentity): void {
 export function threadIdentity(): ThreadIdentity {
   return (globalThis as Holder)[KEY] ?? { role: 'embedded', id: 0 };
 }
+
+/** The worker id (1..N, stable across respawns) of the calling thread, 0 outside a worker. */
+export function workerId(): number {
+  const t = threadIdentity();
+  return t.role === 'worker' ? t.id : 0;
+}

@@ -23,10 +23,18 @@ export interface OpenListener {
   close(): Promise<void>;
 }
 
-export function connectionSink(server: http.Server, init: ListenerInit, settings: WorkerSettings, workerId: number): (socket: net.Socket) => void {
+/** The request servers a worker hands connections to, per protocol. */
+export interface RequestServers {
+  readonly http: http.Server;
+  readonly uwsgi: http.Server;
+}
+
+export function connectionSink(servers: RequestServers, init: ListenerInit, settings: WorkerSettings, workerId: number): (socket: net.Socket) => void {
   if (init.protocol === 'http') {
+    const server = servers.http;
     return (socket) => server.emit('connection', socket);
   }
+  const server = servers.uwsgi;
   return (socket) => {
     const adapter = wrapUwsgiSocket(socket, {
       bufferSize: settings.bufferSize,
@@ -36,8 +44,11 @@ export function connectionSink(server: http.Server, init: ListenerInit, settings
       onProtocolError(peer, err) {
         log.line(`[${err.code}] worker ${workerId}: uwsgi packet from ${peer} on ${init.name}: ${err.message}`);
       },
+      onBodyReadError(peer, err) {
+        log.line(`[${err.code}] worker ${workerId}: request body from ${peer} on ${init.name}: ${err.message}`);
+      },
     });
-    if (adapter) server.emit('connection', adapter);
+    server.emit('connection', adapter);
   };
 }
 
@@ -52,11 +63,11 @@ function listenOn(server: net.Server, what: net.ListenOptions): Promise<void> {
   });
 }
 
-export async function openListener(httpServer: http.Server, init: ListenerInit, settings: WorkerSettings, workerId: number): Promise<OpenListener> {
+export async function openListener(servers: RequestServers, init: ListenerInit, settings: WorkerSettings, workerId: number): Promise<OpenListener> {
   if (init.mode === 'proxy') {
     return { init, server: null, close: async () => {} };
   }
-  const sink = connectionSink(httpServer, init, settings, workerId);
+  const sink = connectionSink(servers, init, settings, workerId);
   const server = net.createServer({ noDelay: true }, sink);
   server.on('error', (e) => log.line(`[UWSGI_ERR_BIND] worker ${workerId}: listener ${init.name}: ${e.message}`));
   if (init.mode === 'dup') {

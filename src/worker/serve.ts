@@ -59,7 +59,7 @@ export interface ServeOptions {
 }
 
 interface UwsgiSocketInfo {
-  uwsgiVars?: { count: number; pktsize: number; get(key: string): string | undefined };
+  uwsgiVars?: { count: number; pktsize: number; get(key: string): string | undefined; getFirst(key: string): string | undefined };
 }
 
 /** CGI-style var count and size uWSGI's http-socket would have built for this request. */
@@ -75,7 +75,7 @@ function httpVarsSize(req: IncomingMessage): { count: number; size: number } {
   return { count: pairs * 2, size: size + pairs * 4 };
 }
 
-export function createRequestServer(handler: NodeHandler, opts: ServeOptions): { server: http.Server; state: ServeState } {
+export function createRequestServer(handler: NodeHandler, opts: ServeOptions): { server: http.Server; uwsgiServer: http.Server; state: ServeState } {
   const { settings, slot, scoreboard } = opts;
   const state: ServeState = { inflight: new Set(), connections: new Set(), stopping: false, served: 0 };
   const logging = settings.logging;
@@ -86,19 +86,27 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
   let appRequests = 0;
   let retireAsked = false;
 
-  const server = http.createServer({
-    maxHeaderSize: settings.bufferSize,
-    keepAliveTimeout: 5000,
-    requestTimeout: 0,
-    headersTimeout: Math.max(1000, settings.socketTimeout * 1000 * 15),
-  }, onRequest);
+  // Two parsers share one request path: HTTP sockets are held to --buffer-size exactly;
+  // uwsgi connections were already held to it by the packet parser, and their synthesized
+  // HTTP head can be longer than the vars block (percent-encoded URIs), so their limit is looser.
+  const makeServer = (maxHeaderSize: number): http.Server => {
+    const srv = http.createServer({
+      maxHeaderSize,
+      keepAliveTimeout: 5000,
+      requestTimeout: 0,
+      headersTimeout: Math.max(1000, settings.socketTimeout * 1000 * 15),
+    }, onRequest);
+    srv.on('connection', onConnection);
+    srv.on('clientError', onClientError);
+    return srv;
+  };
 
-  server.on('connection', (sock: Socket) => {
+  function onConnection(sock: Socket): void {
     state.connections.add(sock);
     sock.once('close', () => state.connections.delete(sock));
-  });
+  }
 
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+  function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
     const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     if (err.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
@@ -110,7 +118,10 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
     const detail = tooLarge ? `request head larger than --buffer-size ${settings.bufferSize}` : `${err.code ?? 'parse error'}: ${err.message}`;
     log.line(`[${code}] worker ${opts.workerId}: bad HTTP request from ${peer}: ${detail}`);
     socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-  });
+  }
+
+  const server = makeServer(settings.bufferSize);
+  const uwsgiServer = makeServer(Math.min(65535 * 3, settings.bufferSize * 3) + 1024);
 
   function finishRequest(req: IncomingMessage, res: ServerResponse, startMs: number, t0: number, written0: number): void {
     state.inflight.delete(res);
@@ -133,7 +144,7 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
       if (uv) {
         vars = uv.count;
         pktsize = uv.pktsize;
-        addr = uv.get('REMOTE_ADDR') ?? '';
+        addr = uv.getFirst('REMOTE_ADDR') ?? '';
         proto = uv.get('SERVER_PROTOCOL') ?? '';
       } else {
         const v = httpVarsSize(req);
@@ -185,7 +196,7 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
     }
   }
 
-  return { server, state };
+  return { server, uwsgiServer, state };
 }
 
 function countHeaderLines(head: string): number {

@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   const app = await loadApp(init.settings.module, init.settings.cwd);
   post({ type: 'app-loaded', kind: app.kind, ms: Date.now() - t0 });
 
-  const { server, state } = createRequestServer(app.handler, {
+  const { server, uwsgiServer, state } = createRequestServer(app.handler, {
     settings: init.settings,
     workerId: init.id,
     slot: init.slot,
@@ -40,11 +40,13 @@ async function main(): Promise<void> {
   // The request server never listens itself (listeners emit their connections into it):
   // 'listening' sets up Node's connection tracking (idle-connection closing, timeouts).
   server.emit('listening');
+  uwsgiServer.emit('listening');
+  const servers = { http: server, uwsgi: uwsgiServer };
 
   const listeners: OpenListener[] = [];
-  for (const l of init.listeners) listeners.push(await openListener(server, l, init.settings, init.id));
+  for (const l of init.listeners) listeners.push(await openListener(servers, l, init.settings, init.id));
   if (init.proxy) {
-    const sinks = init.listeners.map((l) => connectionSink(server, l, init.settings, init.id));
+    const sinks = init.listeners.map((l) => connectionSink(servers, l, init.settings, init.id));
     attachProxyPort(init.proxy, (i) => sinks[i] as (s: unknown) => void);
   }
 
@@ -59,6 +61,8 @@ async function main(): Promise<void> {
       const drained = await drain(state, graceMs, mercyMs);
       const inflight = state.inflight.size;
       server.closeAllConnections();
+      uwsgiServer.closeAllConnections();
+      for (const sock of state.connections) sock.destroy();
       log.flushSync();
       return { drained, inflight };
     },
@@ -66,7 +70,7 @@ async function main(): Promise<void> {
       return {
         requests: state.served,
         inflight: state.inflight.size,
-        connections: await new Promise<number>((r) => server.getConnections((_e, n) => r(n ?? 0))),
+        connections: state.connections.size,
         heapUsed: process.memoryUsage().heapUsed,
       };
     },
