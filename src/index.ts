@@ -9,10 +9,10 @@
  * await rt.stop();
  * ```
  */
-import { resolveOptions } from './shared/options.js';
+// Workers and mules import this module too (for sharedarea and the mule API), so the
+// master's modules (effect, supervision) load lazily, only when start() is called.
 import type { ResolvedOptions } from './shared/options-table.js';
-import { startRuntime, type Runtime } from './master/master.js';
-import { installSignals } from './master/signals.js';
+import type { Runtime } from './master/master.js';
 
 export type { Runtime, BoundAddress } from './master/master.js';
 export type { WorkerThreadInfo } from './master/worker-pool.js';
@@ -50,6 +50,9 @@ function toArgv(options: StartOptions): string[] {
 
 /** Start a master with its workers (and mules) in this process; resolves once every worker accepts. */
 export async function start(options: StartOptions): Promise<Runtime> {
+  const [{ resolveOptions }, { startRuntime }, { installSignals }] = await Promise.all([
+    import('./shared/options.js'), import('./master/master.js'), import('./master/signals.js'),
+  ]);
   const cwd = options.cwd ?? process.cwd();
   const { options: resolved, list } = resolveOptions(toArgv(options), {}, cwd);
   const runtime = await startRuntime(resolved, cwd, list);
