@@ -97,7 +97,9 @@ export async function bindListener(req: ListenerRequest, index: number, backlog:
     const bound: SocketAddress = { kind: 'tcp', host: address.host, port };
     return { init: { index, protocol: req.protocol, address: bound, name: formatAddress(bound), mode, backlog }, close: () => {} };
   }
-  const server = net.createServer({ noDelay: true });
+  // allowHalfOpen: a uwsgi front end may half-close after its packet and still read the response;
+  // the worker ends the connection when its response is done.
+  const server = net.createServer({ noDelay: true, allowHalfOpen: true });
   try {
     if (address.kind === 'tcp') await listenNet(server, { host: address.host || undefined, port: address.port, backlog });
     else await listenNet(server, { path: address.path, backlog });
