@@ -40,6 +40,8 @@ export interface Runtime {
   chainReload(): Promise<void>;
   /** Stop. Graceful (default): finish in-flight requests within --reload-mercy. */
   stop(options?: { graceful?: boolean }): Promise<void>;
+  /** Write every file-backed sharedarea back to its file now. */
+  syncSharedareas(): Promise<void>;
   /** Resolves once the runtime has stopped, for whatever reason. */
   readonly stopped: Promise<void>;
 }
@@ -96,6 +98,7 @@ export async function startRuntime(o: ResolvedOptions, cwd = process.cwd(), list
 
     // Sharedareas first: every thread gets them at spawn.
     const specs = o.sharedarea.map((v) => parseSharedareaSpec(v, '--sharedarea'));
+    for (const spec of specs) for (const w of spec.warnings) log.line(w);
     const areas = createSharedareas(specs);
     attachSharedareas(areas);
     if (areas.length) {
@@ -160,7 +163,7 @@ export async function startRuntime(o: ResolvedOptions, cwd = process.cwd(), list
       workers: () => pool.threads(),
       reload() {
         if (stopping) return Promise.resolve();
-        reloading ??= Promise.all([pool.reload(), mules.reload()]).then(() => undefined).finally(() => { reloading = undefined; });
+        reloading ??= Promise.all([syncSharedareaFiles(), pool.reload(), mules.reload()]).then(() => undefined).finally(() => { reloading = undefined; });
         return reloading;
       },
       chainReload() {
@@ -182,6 +185,7 @@ export async function startRuntime(o: ResolvedOptions, cwd = process.cwd(), list
         })();
         return stopping;
       },
+      syncSharedareas: () => syncSharedareaFiles(),
       stopped,
     };
     return runtime;

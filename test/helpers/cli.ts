@@ -52,12 +52,12 @@ export function runCli(args: string[], opts: RunOptions = {}): Promise<RunningSe
   };
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
+  let done = false;
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
+    done = true;
     for (const w of [...waiters]) w();
     resolve(code);
   }));
-  let done = false;
-  void exited.then(() => { done = true; });
 
   const waitFor = (re: RegExp, timeoutMs = 15_000): Promise<RegExpMatchArray> =>
     new Promise((resolve, reject) => {
