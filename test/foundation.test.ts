@@ -64,8 +64,15 @@ test('harakiri replaces a stuck worker while the other keeps serving', async () 
   try {
     const stuck = get(s.ports[0], '/spin?ms=60000', 20_000).then((r) => r.status, (e: Error) => e.message);
     await sleep(200);
-    // the other worker answers while one spins
-    for (let i = 0; i < 5; i++) assert.is((await get(s.ports[0], '/', 5000)).status, 200);
+    // the other worker answers while one spins. In reuseport mode (no addon, Node >= 22.12)
+    // every worker has its own accept queue: connections the kernel hashed to the stuck
+    // worker wait there and are reset when it is replaced (documented in docs/ARCHITECTURE.md),
+    // so there only some requests are answered meanwhile.
+    const reuseport = /accept mode reuseport/.test(s.output());
+    const during = await Promise.allSettled(Array.from({ length: 6 }, () => get(s.ports[0], '/', 5000)));
+    const answered = during.filter((r) => r.status === 'fulfilled' && r.value.status === 200).length;
+    if (reuseport) assert.ok(answered >= 1, 'some requests are answered while a worker is stuck');
+    else assert.is(answered, 6);
     await s.waitFor(/\*\*\* HARAKIRI ON WORKER (\d) /, 10_000);
     assert.match(s.output(), /\[UWSGI_ERR_HARAKIRI\] worker \d busy \d+\.\d s on one request \(--harakiri 1\): GET \/spin\?ms=60000 127\.0\.0\.1/);
     const outcome = await stuck;

@@ -5,7 +5,7 @@
  * in reverse order on stop (or when startup fails half-way).
  */
 import path from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { ResolvedOptions } from '../shared/options-table.js';
 import { UwsgiError, echo } from '../shared/errors.js';
 import { log } from '../shared/log-writer.js';
@@ -87,6 +87,19 @@ function preflight(o: ResolvedOptions, cwd: string): void {
  * Start an instance. `list` is the ordered option list from resolveOptions (it fixes
  * mule ids in command-line order, as uWSGI numbers them).
  */
+/** reuseport mode: each worker has its own accept queue; tell the operator what retiring costs. */
+function warnReusePortLoss(): void {
+  let migrate = '0';
+  try {
+    migrate = readFileSync('/proc/sys/net/ipv4/tcp_migrate_req', 'utf8').trim();
+  } catch {
+    migrate = 'unavailable';
+  }
+  if (migrate !== '1') {
+    log.line(`*** accept mode reuseport: connections queued on a worker that retires or dies are reset (net.ipv4.tcp_migrate_req=${migrate}; set it to 1, or build the native addon for the shared-queue dup mode) ***`);
+  }
+}
+
 export async function startRuntime(o: ResolvedOptions, cwd = process.cwd(), list?: ReadonlyArray<readonly [string, string]>): Promise<Runtime> {
   preflight(o, cwd);
   setThreadIdentity({ role: 'master', id: 0 });
@@ -122,6 +135,7 @@ export async function startRuntime(o: ResolvedOptions, cwd = process.cwd(), list
       index++;
     }
     const anyProxy = listeners.some((l) => l.mode === 'proxy');
+    if (listeners.some((l) => l.mode === 'reuseport')) warnReusePortLoss();
 
     // Workers.
     const pool: WorkerPool = new WorkerPool({
