@@ -70,6 +70,14 @@ function listenerRequests(o: ResolvedOptions): ListenerRequest[] {
   return out;
 }
 
+function readSomaxconn(): number | null {
+  try {
+    return Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8').trim());
+  } catch {
+    return null; // not Linux: the kernel caps the backlog silently there
+  }
+}
+
 /** Checks that need no thread: fail before anything starts. */
 function preflight(o: ResolvedOptions, cwd: string): void {
   if (!o.module) {
@@ -78,6 +86,10 @@ function preflight(o: ResolvedOptions, cwd: string): void {
   const { file } = splitModuleSpec(o.module);
   const abs = path.resolve(cwd, file);
   if (!existsSync(abs)) throw new UwsgiError('UWSGI_ERR_APP_LOAD', `--module ${echo(o.module)}: no such file ${echo(abs)}`);
+  const somaxconn = readSomaxconn();
+  if (somaxconn !== null && o.listen > somaxconn) {
+    throw new UwsgiError('UWSGI_ERR_OPTION_VALUE', `--listen ${o.listen}: Listen queue size is greater than the system max net.core.somaxconn (${somaxconn}).`);
+  }
   if (listenerRequests(o).length === 0) {
     throw new UwsgiError('UWSGI_ERR_OPTION_MISSING_VALUE', 'no socket to serve: give --http-socket ADDR and/or --socket ADDR');
   }
