@@ -1,4 +1,4 @@
-// @fallback-too — // The uwsgi protocol behind real uWSGI: its HTTP router (`--http … --http-to`) forwards
+// @fallback-too — the uwsgi protocol behind real uWSGI: its HTTP router (`--http … --http-to`) forwards
 // requests to a uwsgi-ts `--socket`, as a uWSGI user would deploy it.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
