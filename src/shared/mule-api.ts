@@ -11,13 +11,13 @@
  * of this module in one thread (the package imported by name from an app, and the
  * runtime's own copy) see the same queues and the same mule identity.
  */
-import { Packr } from 'msgpackr';
+import { Packr, Unpackr } from 'msgpackr';
 import { UwsgiError, echo } from './errors.js';
 import { log } from './log-writer.js';
 import { threadIdentity } from './thread-identity.js';
 import {
   LISTEN_FARMS, LISTEN_OWN, LISTEN_SHARED,
-  isMuleQueuesInit, openMuleQueues, type FarmQueue, type MuleQueues, type PoppedRecord, type QueueStats, type RingQueue,
+  isMuleQueuesInit, openMuleQueues, type FarmQueue, type MuleQueues, type QueueStats, type RecordReader, type RingQueue,
 } from './mule-queues.js';
 
 /** `muleGetMsg` result when the master asks the mule to stop (reload, shutdown, mule reload). */
@@ -56,7 +56,7 @@ interface MuleApiState {
   keepAlive: NodeJS.Timeout | undefined;
   waiting: number;
   fullLog: Map<string, FullLog>;
-  mine: { id: number; own: RingQueue; farms: readonly FarmQueue[] } | undefined;
+  mine: Me | undefined;
 }
 
 const KEY = Symbol.for('uwsgi-ts.mule-api');
@@ -68,6 +68,8 @@ function state(): MuleApiState {
 }
 
 const packr = new Packr({ useRecords: false });
+/** Decodes in place from the ring (shared memory, reused once consumed): every binary inside is copied out. */
+const unpackr = new Unpackr({ useRecords: false, copyBuffers: true });
 
 /**
  * Runtime wiring: give this thread the queues (the `mules` value the master hands every
@@ -117,15 +119,27 @@ function encode(message: unknown, what: string): { kind: number; payload: Uint8A
   }
 }
 
-function decode(r: PoppedRecord): unknown {
-  switch (r.kind) {
-    case KIND_BYTES: return r.payload;
-    case KIND_STRING: return r.payload.toString('utf8');
-    case KIND_PACKED: return packr.unpack(r.payload);
+/**
+ * Decode a record where it lies in the ring, inside the reader's lock: the one copy a
+ * message costs on the way out (bytes → a new Buffer, text → a string, msgpack → the value
+ * with its binaries copied). Nothing handed to user code points into the ring.
+ */
+const decode: RecordReader<unknown> = (kind, data, start, len) => {
+  switch (kind) {
+    case KIND_BYTES: {
+      const out = Buffer.allocUnsafe(len);
+      out.set(new Uint8Array(data.buffer, data.byteOffset + start, len)); // fastest small copy measured (vs Buffer#copy, slice)
+      return out;
+    }
+    case KIND_STRING: return data.toString('utf8', start, start + len);
+    case KIND_PACKED: return unpackr.unpack(data, { start, end: start + len });
     default:
-      throw new UwsgiError('UWSGI_ERR_MULE_MSG_SIZE', `mule message of unknown kind ${echo(r.kind)} (${r.payload.length} bytes): sender and receiver run different uwsgi-ts versions?`);
+      throw new UwsgiError('UWSGI_ERR_MULE_MSG_SIZE', `mule message of unknown kind ${echo(kind)} (${len} bytes): sender and receiver run different uwsgi-ts versions?`);
   }
-}
+};
+
+/** What take() found: nothing, or a decoded message (which may itself be undefined or null). */
+const NOTHING: unique symbol = Symbol('nothing');
 
 function reject(q: RingQueue, code: 'UWSGI_ERR_MULE_QUEUE_FULL' | 'UWSGI_ERR_MULE_MSG_SIZE', text: string, options: MuleMsgOptions | undefined): false {
   if (options?.throwOnFull) throw new UwsgiError(code, text);
@@ -236,16 +250,18 @@ export function muleQueueStats(): QueueStats[] {
 
 // ---------------------------------------------------------------- receiving (mules only)
 
-function me(what: string): { q: MuleQueues; id: number; own: RingQueue; farms: readonly FarmQueue[] } {
+interface Me { readonly q: MuleQueues; readonly id: number; readonly own: RingQueue; readonly farms: readonly FarmQueue[] }
+
+function me(what: string): Me {
   const id = muleId();
   if (id === 0) throw new UwsgiError('UWSGI_ERR_NOT_IN_MULE', `${what}: you can receive mule messages only in a mule !!! (this thread is ${threadIdentity().role} ${threadIdentity().id})`);
   const st = state();
   const q = st.queues;
   if (!q) throw new UwsgiError('UWSGI_ERR_NOT_IN_MULE', `${what}: this mule has no queues attached`);
-  if (!st.mine || st.mine.id !== id) {
-    st.mine = { id, own: q.mules[id - 1], farms: q.farms.filter((f) => f.members.includes(id)) };
+  if (!st.mine || st.mine.id !== id || st.mine.q !== q) {
+    st.mine = { q, id, own: q.mules[id - 1], farms: q.farms.filter((f) => f.members.includes(id)) };
   }
-  return { q, ...st.mine };
+  return st.mine;
 }
 
 function timeoutOf(o: MuleGetMsgOptions | undefined, what: string): number {
@@ -260,17 +276,20 @@ function timeoutOf(o: MuleGetMsgOptions | undefined, what: string): number {
 
 type Mode = 'mule' | 'farm';
 
-function take(who: ReturnType<typeof me>, mode: Mode, farms: boolean): PoppedRecord | undefined {
-  let r: PoppedRecord | undefined;
-  if (mode === 'mule') r = who.own.pop() ?? who.q.shared.pop();
-  if (!r && (farms || mode === 'farm')) {
-    for (const f of who.farms) if ((r = f.queue.pop())) break;
+/** The next message, decoded, from this mule's queues in order (own, shared, farms), or NOTHING. */
+function take(who: Me, mode: Mode, farms: boolean): unknown {
+  let m: unknown = NOTHING;
+  if (mode === 'mule') {
+    m = who.own.popWith(decode, NOTHING);
+    if (m === NOTHING) m = who.q.shared.popWith(decode, NOTHING);
   }
-  return r;
+  if (m === NOTHING && (farms || mode === 'farm')) {
+    for (const f of who.farms) if ((m = f.queue.popWith(decode, NOTHING)) !== NOTHING) break;
+  }
+  return m;
 }
 
-/** After taking a message: if a shared queue still holds some, wake another idle mule for it. */
-function passBaton(who: ReturnType<typeof me>, mode: Mode, farms: boolean): void {
+function passBaton(who: Me, mode: Mode, farms: boolean): void {
   const { q } = who;
   if (mode === 'mule' && !q.shared.isEmpty()) q.board.wakeFirst(q.allIds, LISTEN_SHARED);
   if (farms || mode === 'farm') for (const f of who.farms) if (!f.queue.isEmpty()) q.board.wakeFirst(f.members, LISTEN_FARMS);
@@ -284,18 +303,19 @@ type WaitAsyncResult = { async: false; value: 'not-equal' | 'timed-out' } | { as
 const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t?: number): WaitAsyncResult }).waitAsync;
 
 /**
- * Before the event-loop wait, a short look at the doorbell: first a busy check (at most
- * 15 µs), then a blocking futex wait of at most SPIN_MS. A reply that comes back within that time
- * (request/response between mules, a busy queue) is taken without the cost of an
- * event-loop wake-up; a blocked thread uses no CPU, so this does not starve the sender on
- * a busy machine. Mules are never the main thread, so the short block is allowed; it
- * delays the mule's other event-loop work by at most SPIN_MS. True if the doorbell rang.
+ * Before the event-loop wait, a short busy look at the doorbell (UWSGI_TS_MULE_SPIN_US,
+ * default 15 µs, 0 = off): a reply that comes back within that time (request/response
+ * between mules, a busy queue) is taken without the cost of an event-loop wake-up.
+ * There is deliberately no short blocking Atomics.wait step: a futex wait with a timeout
+ * under ~0.5 ms wakes tens of µs late on Linux when notified (measured: a 50 µs timed wait
+ * gave 28 µs round trips, an untimed one 4 µs), which made the lockstep p50 ~63 µs on a busy
+ * machine. After the look the mule waits in the event loop (Atomics.waitAsync, untimed).
  */
 const SPIN_MS = spinSetting(process.env.UWSGI_TS_MULE_SPIN_US);
 
-/** UWSGI_TS_MULE_SPIN_US (microseconds, default 50, 0 = off) tunes it. */
+/** UWSGI_TS_MULE_SPIN_US (microseconds, default 15, 0 = off) tunes it. */
 function spinSetting(raw: string | undefined): number {
-  if (raw === undefined || raw === '') return 0.05;
+  if (raw === undefined || raw === '') return 0.015;
   const us = Number(raw);
   if (!Number.isFinite(us) || us < 0 || us > 100_000) {
     throw new UwsgiError('UWSGI_ERR_OPTION_VALUE', `UWSGI_TS_MULE_SPIN_US ${echo(raw)}: must be a number of microseconds between 0 and 100000`);
@@ -303,19 +323,53 @@ function spinSetting(raw: string | undefined): number {
   return us / 1000;
 }
 
-function spinFor(cells: Int32Array, index: number, rung: number): boolean {
-  if (SPIN_MS === 0) return false;
-  const until = performance.now() + Math.min(SPIN_MS, BUSY_MS);
-  for (let i = 1; ; i++) {
-    if (Atomics.load(cells, index) !== rung) return true;
-    if ((i & 63) === 0 && performance.now() > until) break;
-  }
-  Atomics.wait(cells, index, rung, SPIN_MS);
-  return Atomics.load(cells, index) !== rung;
+/**
+ * The look adapts, per thread: a look that caught a message keeps the full budget, a
+ * look that missed halves it, and below 1/8 of the budget the thread stops looking (the
+ * cores are busy with other work: spinning only takes CPU from the sender, and a sender
+ * queued behind a spinning mule on its core waits for the next scheduler tick, ~1 ms) but
+ * for one full look every `probeEvery` waits (32, doubling after each failed probe up to
+ * 4096), to notice when the cores are free again.
+ *
+ * The look polls the queues' TAIL words (and the STOP word), not the doorbell: the mule
+ * does not advertise LISTEN bits while it looks, so senders neither ring nor notify, and
+ * the LISTEN word's cache line stays put. Only a mule about to park advertises (then looks
+ * once more: see look()).
+ */
+const SPIN_PROBE = 32;
+const SPIN_PROBE_MAX = 4096;
+let probeEvery = SPIN_PROBE;
+let spinBudget = SPIN_MS;
+let parkedSinceProbe = 0;
+
+function anyRecords(rc: Receiver): boolean {
+  const { who } = rc;
+  if (rc.mode === 'mule' && (who.own.hasRecords() || who.q.shared.hasRecords())) return true;
+  if (rc.farms || rc.mode === 'farm') for (const f of who.farms) if (f.queue.hasRecords()) return true;
+  return who.q.board.stopRequested(who.id);
 }
 
-/** The busy part of the look: short enough not to matter when the cores are shared. */
-const BUSY_MS = 0.015;
+/** Busy look at the queues (adaptive, at most SPIN_MS); true if a message (or a stop request) is there. */
+function spinFor(rc: Receiver): boolean {
+  let budget = spinBudget;
+  if (budget === 0) {
+    if (SPIN_MS === 0 || ++parkedSinceProbe < probeEvery) return false;
+    parkedSinceProbe = 0;
+    budget = SPIN_MS;
+  }
+  const until = performance.now() + budget;
+  for (let i = 1; ; i++) {
+    if (anyRecords(rc)) {
+      spinBudget = SPIN_MS;
+      probeEvery = SPIN_PROBE;
+      return true;
+    }
+    if ((i & 15) === 0 && performance.now() > until) break;
+  }
+  if (spinBudget === 0) probeEvery = Math.min(SPIN_PROBE_MAX, probeEvery * 2); // a failed probe: probe half as often
+  spinBudget = budget / 2 < SPIN_MS / 8 ? 0 : budget / 2;
+  return false;
+}
 
 function holdAlive(st: MuleApiState): void {
   // Atomics.waitAsync alone does not keep a thread alive (nodejs/node#44729).
@@ -328,7 +382,7 @@ function releaseAlive(st: MuleApiState): void {
 }
 
 interface Receiver {
-  readonly who: ReturnType<typeof me>;
+  readonly who: Me;
   readonly farms: boolean;
   readonly mode: Mode;
   readonly bits: number;
@@ -343,10 +397,10 @@ function receiver(mode: Mode, options: MuleGetMsgOptions | undefined, what: stri
   return { who, farms, mode, bits: bitsFor(mode, farms), deadline: timeoutMs < 0 ? Infinity : Date.now() + timeoutMs };
 }
 
-function got(rc: Receiver, r: PoppedRecord): unknown {
+function got(rc: Receiver, m: unknown): unknown {
   passBaton(rc.who, rc.mode, rc.farms);
   rc.who.q.board.setBusy(rc.who.id, Date.now());
-  return decode(r);
+  return m;
 }
 
 /** One look at the queues: a message, MULE_STOP, MULE_TIMEOUT, or the doorbell value to wait on. */
@@ -361,10 +415,10 @@ function look(rc: Receiver): { done: true; value: unknown } | { done: false; run
   }
   // Advertise, then look: a sender that enqueues after this look sees the LISTEN bits and rings.
   board.listen(id, rc.bits);
-  const r = take(rc.who, rc.mode, rc.farms);
-  if (r) {
+  const m = take(rc.who, rc.mode, rc.farms);
+  if (m !== NOTHING) {
     board.listen(id, 0);
-    return { done: true, value: got(rc, r) };
+    return { done: true, value: got(rc, m) };
   }
   const left = rc.deadline === Infinity ? Infinity : rc.deadline - Date.now();
   if (left <= 0) {
@@ -374,43 +428,60 @@ function look(rc: Receiver): { done: true; value: unknown } | { done: false; run
   return { done: false, rung, left };
 }
 
-/** Busy queue: take without advertising (no LISTEN writes on the hot path). */
-function fastTake(rc: Receiver): PoppedRecord | undefined {
-  return rc.who.q.board.stopRequested(rc.who.id) ? undefined : take(rc.who, rc.mode, rc.farms);
+/** Take without advertising (no LISTEN writes on the hot path): a message, MULE_STOP, MULE_TIMEOUT or NOTHING. */
+function fastTake(rc: Receiver): unknown {
+  const { board } = rc.who.q;
+  if (board.stopRequested(rc.who.id)) return MULE_STOP;
+  const m = take(rc.who, rc.mode, rc.farms);
+  if (m !== NOTHING) return got(rc, m);
+  if (rc.deadline !== Infinity && rc.deadline - Date.now() <= 0) return MULE_TIMEOUT;
+  return NOTHING;
+}
+
+/** Event-loop wait for the doorbell to move from `rung`, at most `left` ms. */
+async function park(st: MuleApiState, cells: Int32Array, index: number, rung: number, left: number): Promise<void> {
+  // Untimed waitAsync: V8 schedules a platform task per timed wait (~2 µs more per wake-up
+  // measured); a JS timer that rings our own doorbell costs less and only when a deadline is set.
+  const w = waitAsync(cells, index, rung);
+  if (!w.async) return;
+  holdAlive(st);
+  const timer = left === Infinity ? undefined : setTimeout(() => { Atomics.notify(cells, index); }, Math.ceil(left));
+  try {
+    await w.value;
+  } finally {
+    if (timer) clearTimeout(timer);
+    releaseAlive(st);
+  }
 }
 
 async function receive(mode: Mode, options: MuleGetMsgOptions | undefined, what: string): Promise<unknown> {
   const rc = receiver(mode, options, what);
-  const first = fastTake(rc);
-  if (first) return got(rc, first);
   const cell = rc.who.q.board.doorbellCell(rc.who.id);
-  const st = state();
+  let st: MuleApiState | undefined;
   for (;;) {
+    const m = fastTake(rc);
+    if (m !== NOTHING) return m;
+    if (spinFor(rc)) continue;
     const l = look(rc);
     if (l.done) return l.value;
-    if (spinFor(cell.array, cell.index, l.rung)) continue;
-    const w = waitAsync(cell.array, cell.index, l.rung, l.left === Infinity ? undefined : l.left);
-    if (w.async) {
-      holdAlive(st);
-      try {
-        await w.value;
-      } finally {
-        releaseAlive(st);
-      }
-    }
+    await park((st ??= state()), cell.array, cell.index, l.rung, l.left);
+    // Woken (by a sender, the stop word or the deadline): stop advertising until the next park,
+    // so a sender of a shared or farm queue does not pick this mule as the idle one meanwhile.
+    rc.who.q.board.listen(rc.who.id, 0);
   }
 }
 
 function receiveSync(mode: Mode, options: MuleGetMsgOptions | undefined, what: string): unknown {
   const rc = receiver(mode, options, what);
-  const first = fastTake(rc);
-  if (first) return got(rc, first);
   const cell = rc.who.q.board.doorbellCell(rc.who.id);
   for (;;) {
+    const m = fastTake(rc);
+    if (m !== NOTHING) return m;
+    if (spinFor(rc)) continue;
     const l = look(rc);
     if (l.done) return l.value;
-    if (spinFor(cell.array, cell.index, l.rung)) continue;
     Atomics.wait(cell.array, cell.index, l.rung, l.left);
+    rc.who.q.board.listen(rc.who.id, 0);
   }
 }
 

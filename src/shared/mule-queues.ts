@@ -8,12 +8,23 @@
  * every queue a mule reads (own, shared, farms). There is no master hop on the message
  * path, and queued messages survive the death of a consumer: its replacement reads them.
  *
- * Ring layout: a 64-byte Int32 header, then `capacity` bytes (a power of two).
+ * Ring layout: a 192-byte Int32 header of three 64-byte lines, then `capacity` bytes (a
+ * power of two). Line 0 holds the constants; line 1 the producer side (P_LOCK, TAIL,
+ * SENT, REJECTED), written only by senders; line 2 the consumer side (C_LOCK, HEAD,
+ * RECEIVED), written only by readers. It is a two-lock queue: senders serialize among
+ * themselves on P_LOCK and readers on C_LOCK, so a sender and a reader never wait for each
+ * other nor write the same cache line. Each side keeps a thread-local copy of the other
+ * side's index (a sender: HEAD and RECEIVED; a reader: TAIL) and re-reads it only when the
+ * copy says "full" / "empty", or when another thread of its own side moved since (then the
+ * copy may be older than the ring): in the steady one-sender/one-reader case a message
+ * costs no cache-line transfer but the record's own bytes and the index it publishes.
+ *
  * HEAD and TAIL are byte counters that only grow (mod 2^32); the ring is empty when they
- * are equal. Each record is an 8-byte header (u32 length, u32 kind) and the payload
- * padded to 8 bytes; a payload may wrap around the end of the ring. A write commits with
- * one store of TAIL and a read with one store of HEAD, so a thread terminated inside the
- * lock leaves the ring consistent; only the lock word and the COUNT cache need repair
+ * are equal. SENT and RECEIVED count messages (mod 2^32); SENT - RECEIVED = messages queued.
+ * Each record is an 8-byte header (u32 length, u32 kind) and the payload padded to 8
+ * bytes; a payload may wrap around the end of the ring. A write commits with one store of
+ * TAIL and a read with one store of HEAD, so a thread terminated inside a lock leaves the
+ * ring consistent; only the lock word and the counter written after the commit need repair
  * (`repair()`, run by the master when the holder is gone).
  *
  * Board layout: per mule id (1..N; 0 unused) two 64-byte lines: Int32 words DOORBELL (bumped
@@ -27,16 +38,19 @@ import { UwsgiError, echo } from './errors.js';
 /** Bytes of one record's header; the payload is padded to a multiple of 8. */
 export const RECORD_OVERHEAD = 8;
 
-const H_LOCK = 0;
-const H_HEAD = 1;
-const H_TAIL = 2;
-const H_COUNT = 3;
-const H_CAPACITY = 4;
-const H_MAX = 5;
-const H_SENT = 7;
-const H_RECEIVED = 8;
-const H_REJECTED = 9;
-const HEADER_BYTES = 64;
+// Line 0: constants.
+const H_CAPACITY = 0;
+const H_MAX = 1;
+// Line 1: producer side.
+const H_PLOCK = 16;
+const H_TAIL = 17;
+const H_SENT = 18;
+const H_REJECTED = 19;
+// Line 2: consumer side.
+const H_CLOCK = 32;
+const H_HEAD = 33;
+const H_RECEIVED = 34;
+const HEADER_BYTES = 192;
 
 /** How long a sender or reader may spin for a queue lock before giving up (the master repairs dead holders within ~2 s). */
 const LOCK_DEADLINE_MS = 5000;
@@ -65,6 +79,15 @@ export interface PoppedRecord {
   readonly payload: Buffer;
 }
 
+/**
+ * Reads one record in place, inside the reader's lock: `data` is a view of the ring
+ * (shared memory, overwritten once the record is consumed), the payload is
+ * `data[start, start + len)` when `wrapped` is false. It must copy what it keeps.
+ * When `wrapped` is true the payload wraps around the end of the ring and `data` is a
+ * private copy of the payload alone (start 0).
+ */
+export type RecordReader<T> = (kind: number, data: Buffer, start: number, len: number) => T;
+
 function nextPow2(n: number): number {
   let p = 64;
   while (p < n) p *= 2;
@@ -77,15 +100,31 @@ export function ringCapacity(msgSize: number, maxMessages: number): number {
   return nextPow2(wanted);
 }
 
+const copyRecord: RecordReader<PoppedRecord> = (kind, data, start, len) => {
+  const payload = Buffer.allocUnsafe(len);
+  data.copy(payload, 0, start, start + len);
+  return { kind, payload };
+};
+
 export class RingQueue {
   readonly name: string;
   readonly capacity: number;
   readonly maxMessages: number;
   private readonly mask: number;
   private readonly h: Int32Array;
-  private readonly data: Uint8Array;
+  private readonly data: Buffer;
   private readonly view: DataView;
   private readonly scratch = new Int32Array(new SharedArrayBuffer(4));
+  // Sender-side copies (this thread's): the TAIL/SENT it last wrote and HEAD/RECEIVED as last read.
+  private pValid = false;
+  private pTail = 0;
+  private pSent = 0;
+  private pHead = 0;
+  private pReceived = 0;
+  // Reader-side copies: the HEAD it last wrote (or read) and TAIL as last read.
+  private cValid = false;
+  private cHead = 0;
+  private cTail = 0;
 
   static create(name: string, capacity: number, maxMessages: number): QueueInit {
     if (capacity < 64 || (capacity & (capacity - 1)) !== 0) {
@@ -104,7 +143,7 @@ export class RingQueue {
     this.capacity = this.h[H_CAPACITY];
     this.maxMessages = this.h[H_MAX];
     this.mask = this.capacity - 1;
-    this.data = new Uint8Array(init.buffer, HEADER_BYTES, this.capacity);
+    this.data = Buffer.from(init.buffer, HEADER_BYTES, this.capacity);
     this.view = new DataView(init.buffer, HEADER_BYTES, this.capacity);
   }
 
@@ -118,66 +157,112 @@ export class RingQueue {
     return Atomics.load(this.h, H_HEAD) === Atomics.load(this.h, H_TAIL);
   }
 
+  /**
+   * Lock-free, reader side: true when a record may be there to take. Touches only the
+   * reader's cache line while this thread's copy of TAIL shows records ahead of HEAD.
+   */
+  hasRecords(): boolean {
+    const head = Atomics.load(this.h, H_HEAD);
+    if (this.cValid && head === this.cHead && head !== this.cTail) return true;
+    this.cValid = true;
+    this.cHead = head;
+    this.cTail = Atomics.load(this.h, H_TAIL);
+    return head !== this.cTail;
+  }
+
   /** Number of queued messages. */
   get size(): number {
-    return Atomics.load(this.h, H_COUNT);
+    return (Atomics.load(this.h, H_SENT) - Atomics.load(this.h, H_RECEIVED)) | 0;
   }
 
   /** Append one record; false when the ring lacks room or holds maxMessages already. */
   push(kind: number, payload: Uint8Array): boolean {
     const len = payload.length;
     const need = RECORD_OVERHEAD + ((len + 7) & ~7);
-    this.lock();
+    const h = this.h;
+    this.lock(H_PLOCK);
     try {
-      const head = Atomics.load(this.h, H_HEAD) >>> 0;
-      const tail = Atomics.load(this.h, H_TAIL) >>> 0;
-      const used = (tail - head) >>> 0;
-      // Fields only written under the lock use plain accesses (the lock's CAS and release store order them).
-      if (used + need > this.capacity || this.h[H_COUNT] >= this.maxMessages) {
-        this.h[H_REJECTED]++;
-        return false;
+      const tail = Atomics.load(h, H_TAIL);
+      const sent = Atomics.load(h, H_SENT);
+      if (!this.pValid || tail !== this.pTail || sent !== this.pSent) {
+        // Another sender moved since this thread's last push: the copies may predate the ring's state.
+        this.pHead = Atomics.load(h, H_HEAD);
+        this.pReceived = Atomics.load(h, H_RECEIVED);
+      }
+      if (((tail - this.pHead) >>> 0) + need > this.capacity || ((sent - this.pReceived) | 0) >= this.maxMessages) {
+        this.pHead = Atomics.load(h, H_HEAD);
+        this.pReceived = Atomics.load(h, H_RECEIVED);
+        if (((tail - this.pHead) >>> 0) + need > this.capacity || ((sent - this.pReceived) | 0) >= this.maxMessages) {
+          Atomics.store(h, H_REJECTED, Atomics.load(h, H_REJECTED) + 1);
+          this.pValid = true;
+          this.pTail = tail;
+          this.pSent = sent;
+          return false;
+        }
       }
       const pos = tail & this.mask;
-      this.view.setUint32(pos, len, true);
-      this.view.setUint32(pos + 4, kind, true);
+      const view = this.view;
+      view.setUint32(pos, len, true);
+      view.setUint32(pos + 4, kind, true);
       const p = (pos + RECORD_OVERHEAD) & this.mask;
-      const first = Math.min(len, this.capacity - p);
-      if (first === len) this.data.set(payload, p);
+      const first = this.capacity - p;
+      if (len <= first) this.data.set(payload, p);
       else {
         this.data.set(payload.subarray(0, first), p);
         this.data.set(payload.subarray(first), 0);
       }
-      Atomics.store(this.h, H_TAIL, (tail + need) | 0); // commit point
-      this.h[H_COUNT]++;
-      this.h[H_SENT]++;
+      const next = (tail + need) | 0;
+      Atomics.store(h, H_TAIL, next); // commit point
+      Atomics.store(h, H_SENT, (sent + 1) | 0);
+      this.pValid = true;
+      this.pTail = next;
+      this.pSent = (sent + 1) | 0;
       return true;
     } finally {
-      this.unlock();
+      this.unlock(H_PLOCK);
     }
   }
 
   /** Take the oldest record (a copy), or undefined when empty. */
   pop(): PoppedRecord | undefined {
-    if (this.isEmpty()) return undefined;
-    this.lock();
+    return this.popWith(copyRecord, undefined);
+  }
+
+  /**
+   * Take the oldest record through `read` (see RecordReader), or `empty` when there is none.
+   * The record is consumed even when `read` throws (the error propagates).
+   */
+  popWith<T, E>(read: RecordReader<T>, empty: E): T | E {
+    if (!this.hasRecords()) return empty;
+    const h = this.h;
+    this.lock(H_CLOCK);
     try {
-      const head = Atomics.load(this.h, H_HEAD) >>> 0;
-      const tail = Atomics.load(this.h, H_TAIL) >>> 0;
-      if (head === tail) return undefined;
+      const head = Atomics.load(h, H_HEAD);
+      if (!this.cValid || head !== this.cHead || head === this.cTail) {
+        this.cTail = Atomics.load(h, H_TAIL);
+        this.cHead = head;
+        this.cValid = true;
+        if (head === this.cTail) return empty;
+      }
       const pos = head & this.mask;
       const len = this.view.getUint32(pos, true);
       const kind = this.view.getUint32(pos + 4, true);
       const p = (pos + RECORD_OVERHEAD) & this.mask;
-      const out = Buffer.allocUnsafe(len);
-      const first = Math.min(len, this.capacity - p);
-      out.set(this.data.subarray(p, p + first), 0);
-      if (first < len) out.set(this.data.subarray(0, len - first), first);
-      Atomics.store(this.h, H_HEAD, (head + RECORD_OVERHEAD + ((len + 7) & ~7)) | 0); // commit point
-      this.h[H_COUNT]--;
-      this.h[H_RECEIVED]++;
-      return { kind, payload: out };
+      const next = (head + RECORD_OVERHEAD + ((len + 7) & ~7)) | 0;
+      try {
+        if (len <= this.capacity - p) return read(kind, this.data, p, len);
+        const first = this.capacity - p;
+        const joined = Buffer.allocUnsafe(len);
+        this.data.copy(joined, 0, p, p + first);
+        this.data.copy(joined, first, 0, len - first);
+        return read(kind, joined, 0, len);
+      } finally {
+        Atomics.store(h, H_HEAD, next); // commit point
+        Atomics.store(h, H_RECEIVED, (Atomics.load(h, H_RECEIVED) + 1) | 0);
+        this.cHead = next;
+      }
     } finally {
-      this.unlock();
+      this.unlock(H_CLOCK);
     }
   }
 
@@ -186,71 +271,97 @@ export class RingQueue {
     const tail = Atomics.load(this.h, H_TAIL) >>> 0;
     return {
       name: this.name,
-      queued: Atomics.load(this.h, H_COUNT),
+      queued: Math.max(0, this.size),
       bytes: (tail - head) >>> 0,
       capacity: this.capacity,
       maxMessages: this.maxMessages,
-      sent: Atomics.load(this.h, H_SENT),
-      received: Atomics.load(this.h, H_RECEIVED),
-      rejected: Atomics.load(this.h, H_REJECTED),
+      sent: Atomics.load(this.h, H_SENT) >>> 0,
+      received: Atomics.load(this.h, H_RECEIVED) >>> 0,
+      rejected: Atomics.load(this.h, H_REJECTED) >>> 0,
     };
   }
 
   /**
-   * For the master's stale-lock check: the lock word (owner threadId + 1, 0 = free) and a
-   * progress mark (messages sent + received). Same owner and same mark across two checks
-   * seconds apart = a holder that died inside the lock (critical sections last microseconds).
+   * For the master's stale-lock check: a held lock word (owner threadId + 1, 0 = both
+   * free; the sender lock first) and a progress mark (messages sent + received). Same owner
+   * and same mark across two checks seconds apart = a holder that died inside the lock
+   * (critical sections last microseconds).
    */
   lockState(): { owner: number; epoch: number } {
-    return { owner: Atomics.load(this.h, H_LOCK), epoch: (Atomics.load(this.h, H_SENT) + Atomics.load(this.h, H_RECEIVED)) | 0 };
+    const owner = Atomics.load(this.h, H_PLOCK) || Atomics.load(this.h, H_CLOCK);
+    return { owner, epoch: (Atomics.load(this.h, H_SENT) + Atomics.load(this.h, H_RECEIVED)) | 0 };
   }
 
   /**
-   * Master only, when the lock holder is known dead (its thread exited, or it held the
-   * lock across two master cycles): recount the records, release the lock. Returns the
-   * dead owner's threadId, or -1 when the lock was not held by `owner`.
+   * Master only, when a lock holder is known dead (its thread exited, or it held the
+   * lock across two master cycles): take the other lock, recount the records, fix the
+   * counter the holder may have left one behind, release both. Returns the dead owner's
+   * threadId, or -1 when neither lock was held by `owner` (or the other lock stayed busy:
+   * the next check retries).
    */
   repair(owner: number): number {
-    if (Atomics.load(this.h, H_LOCK) !== owner || owner === 0) return -1;
-    const head = Atomics.load(this.h, H_HEAD) >>> 0;
-    const tail = Atomics.load(this.h, H_TAIL) >>> 0;
+    if (owner === 0) return -1;
+    const h = this.h;
+    const pDead = Atomics.load(h, H_PLOCK) === owner;
+    const cDead = Atomics.load(h, H_CLOCK) === owner;
+    if (!pDead && !cDead) return -1;
+    // Take the live side's lock so the indices and counters hold still (critical sections last microseconds).
+    const other = pDead ? H_CLOCK : H_PLOCK;
+    const both = pDead && cDead;
+    if (!both && !this.tryLockFor(other, 50)) return -1;
+    const head = Atomics.load(h, H_HEAD);
+    const tail = Atomics.load(h, H_TAIL);
     let count = 0;
     let at = head;
     for (let guard = 0; at !== tail && guard <= this.capacity / RECORD_OVERHEAD; guard++) {
       const len = this.view.getUint32(at & this.mask, true);
-      at = (at + RECORD_OVERHEAD + ((len + 7) & ~7)) >>> 0;
+      at = (at + RECORD_OVERHEAD + ((len + 7) & ~7)) | 0;
       count++;
     }
-    Atomics.store(this.h, H_COUNT, count);
-    if (Atomics.compareExchange(this.h, H_LOCK, owner, 0) !== owner) return -1;
+    // Keep the counter of the live side; the dead side's may lag its commit by one.
+    if (pDead) Atomics.store(h, H_SENT, (Atomics.load(h, H_RECEIVED) + count) | 0);
+    else Atomics.store(h, H_RECEIVED, (Atomics.load(h, H_SENT) - count) | 0);
+    this.pValid = false;
+    this.cValid = false;
+    if (pDead) Atomics.compareExchange(h, H_PLOCK, owner, 0);
+    if (cDead) Atomics.compareExchange(h, H_CLOCK, owner, 0);
+    if (!both) this.unlock(other);
     return owner - 1;
   }
 
-  private lock(): void {
-    if (Atomics.compareExchange(this.h, H_LOCK, 0, OWNER) === 0) return;
-    this.lockSlow();
+  private tryLockFor(word: number, ms: number): boolean {
+    const until = Date.now() + ms;
+    for (let i = 0; ; i++) {
+      if (Atomics.compareExchange(this.h, word, 0, OWNER) === 0) return true;
+      if ((i & 255) === 255 && Date.now() > until) return false;
+    }
   }
 
-  private lockSlow(): void {
-    const owner = Atomics.load(this.h, H_LOCK);
+  private lock(word: number): void {
+    if (Atomics.compareExchange(this.h, word, 0, OWNER) === 0) return;
+    this.lockSlow(word);
+  }
+
+  private lockSlow(word: number): void {
+    const owner = Atomics.load(this.h, word);
     if (owner === OWNER) {
       throw new UwsgiError('UWSGI_ERR_MULE_QUEUE_FULL', `mule queue ${echo(this.name)}: re-entered by its own lock holder (thread ${threadId})`);
     }
     const deadline = Date.now() + LOCK_DEADLINE_MS;
     for (let i = 1; ; i++) {
-      if (Atomics.compareExchange(this.h, H_LOCK, 0, OWNER) === 0) return;
+      if (Atomics.compareExchange(this.h, word, 0, OWNER) === 0) return;
       if (i < 64) continue;
       // The holder is descheduled or dead: yield a little (never block the main thread).
       if (!isMainThread) Atomics.wait(this.scratch, 0, 0, 0.05);
       if ((i & 255) === 0 && Date.now() > deadline) {
         throw new UwsgiError('UWSGI_ERR_MULE_QUEUE_FULL',
-          `mule queue ${echo(this.name)}: lock held by thread ${Atomics.load(this.h, H_LOCK) - 1} for more than ${LOCK_DEADLINE_MS} ms`);
+          `mule queue ${echo(this.name)}: ${word === H_PLOCK ? 'sender' : 'reader'} lock held by thread ${Atomics.load(this.h, word) - 1} for more than ${LOCK_DEADLINE_MS} ms`);
       }
     }
   }
 
-  private unlock(): void {
-    Atomics.store(this.h, H_LOCK, 0);
+  private unlock(word: number): void {
+    Atomics.store(this.h, word, 0);
   }
 }
 

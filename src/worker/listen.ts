@@ -63,12 +63,36 @@ function listenOn(server: net.Server, what: net.ListenOptions): Promise<void> {
   });
 }
 
-export async function openListener(servers: RequestServers, init: ListenerInit, settings: WorkerSettings, workerId: number): Promise<OpenListener> {
+/**
+ * The listener that the HTTP request server takes itself (the first HTTP listener not in
+ * proxy mode): its connections then go straight into Node's HTTP layer, with no
+ * `net.Server` in between. Every other listener hands its connections over.
+ */
+export function directHttpListener(listeners: readonly ListenerInit[]): ListenerInit | undefined {
+  return listeners.find((l) => l.protocol === 'http' && l.mode !== 'proxy');
+}
+
+/**
+ * Close a listening server without touching its connections: `http.Server.close()` would
+ * also close every idle connection, including ones accepted a moment ago whose request
+ * has not arrived yet; the graceful stop handles those (serve.ts closeIdleConnections).
+ */
+function closeListening(server: net.Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    net.Server.prototype.close.call(server, () => resolve());
+  });
+}
+
+export async function openListener(servers: RequestServers, init: ListenerInit, settings: WorkerSettings, workerId: number, direct = false): Promise<OpenListener> {
   if (init.mode === 'proxy') {
     return { init, server: null, close: async () => {} };
   }
-  const sink = connectionSink(servers, init, settings, workerId);
-  const server = net.createServer({ noDelay: true }, sink);
+  let server: net.Server;
+  if (direct && init.protocol === 'http') {
+    server = servers.http;
+  } else {
+    server = net.createServer({ noDelay: true }, connectionSink(servers, init, settings, workerId));
+  }
   server.on('error', (e) => log.line(`[UWSGI_ERR_BIND] worker ${workerId}: listener ${init.name}: ${e.message}`));
   if (init.mode === 'dup') {
     if (!sockets || init.fd === undefined) {
@@ -90,6 +114,6 @@ export async function openListener(servers: RequestServers, init: ListenerInit, 
   return {
     init,
     server,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () => closeListening(server),
   };
 }

@@ -5,8 +5,8 @@
  * the scoreboard entry harakiri reads, the 500 on an app error, the request log line,
  * and the max-requests count.
  *
- * This is the hot path: no per-request allocation beyond one listener closure, no
- * synchronous I/O, no messages to the master.
+ * This is the hot path: no closure per request or connection, nothing computed for
+ * the log line when logging is off, no synchronous I/O, no messages to the master.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -19,7 +19,8 @@ import type { WorkerSettings } from '../shared/messages.js';
 import type { NodeHandler } from './app-loader.js';
 
 export interface ServeState {
-  inflight: Set<ServerResponse>;
+  /** Requests started and not yet closed. */
+  inflight: number;
   /** Every open client connection (HTTP sockets, uwsgi adapters, proxied sockets). */
   connections: Set<Socket>;
   stopping: boolean;
@@ -30,6 +31,24 @@ export interface ServeState {
 const kRequests = Symbol('uwsgi-ts.requests');
 type CountedSocket = Socket & { [kRequests]?: number };
 
+/** Per-request values the log line needs, kept on the response only when logging is on. */
+const kLog = Symbol('uwsgi-ts.log');
+interface LogStart { readonly startMs: number; readonly t0: number; readonly written0: number }
+type TrackedResponse = ServerResponse & { [kLog]?: LogStart };
+
+/** The response a connection is answering now, if any (Node's own bookkeeping). */
+function currentResponse(sock: Socket): ServerResponse | null {
+  return (sock as { _httpMessage?: ServerResponse | null })._httpMessage ?? null;
+}
+
+/** Stopping: every response still running closes its connection when it is done. */
+export function endKeepAlive(state: ServeState): void {
+  for (const sock of state.connections) {
+    const res = currentResponse(sock);
+    if (res) res.shouldKeepAlive = false;
+  }
+}
+
 /**
  * Graceful stop of the connections: close those idle between keep-alive requests now;
  * a connection that has not sent its first request yet (it was queued just before the
@@ -39,8 +58,7 @@ export function closeIdleConnections(state: ServeState, graceMs: number): void {
   const now = Date.now();
   for (const sock of state.connections) {
     const c = sock as CountedSocket & { _uwsgiIdleSince?: number };
-    const busy = (c as { _httpMessage?: unknown })._httpMessage != null;
-    if (busy) continue;
+    if (currentResponse(c)) continue;
     if ((c[kRequests] ?? 0) > 0) {
       sock.destroy();
       continue;
@@ -77,7 +95,7 @@ function httpVarsSize(req: IncomingMessage): { count: number; size: number } {
 
 export function createRequestServer(handler: NodeHandler, opts: ServeOptions): { server: http.Server; uwsgiServer: http.Server; state: ServeState } {
   const { settings, slot, scoreboard } = opts;
-  const state: ServeState = { inflight: new Set(), connections: new Set(), stopping: false, served: 0 };
+  const state: ServeState = { inflight: 0, connections: new Set(), stopping: false, served: 0 };
   const logging = settings.logging;
   const harakiri = settings.harakiri > 0;
   const limitPost = settings.limitPost;
@@ -101,9 +119,16 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
     return srv;
   };
 
+  // Shared handlers (no closure per connection or per request).
   function onConnection(sock: Socket): void {
     state.connections.add(sock);
-    sock.once('close', () => state.connections.delete(sock));
+    sock.on('close', onSocketClose);
+  }
+  function onSocketClose(this: Socket): void {
+    state.connections.delete(this);
+  }
+  function onResponseClose(this: ServerResponse): void {
+    finishRequest(this.req, this);
   }
 
   function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
@@ -123,12 +148,14 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
   const server = makeServer(settings.bufferSize);
   const uwsgiServer = makeServer(Math.min(65535 * 3, settings.bufferSize * 3) + 1024);
 
-  function finishRequest(req: IncomingMessage, res: ServerResponse, startMs: number, t0: number, written0: number): void {
-    state.inflight.delete(res);
+  function finishRequest(req: IncomingMessage, res: TrackedResponse): void {
+    state.inflight--;
     const n = scoreboard.requestEnd(slot);
     appRequests++;
     state.served++;
-    if (logging) {
+    const start = res[kLog];
+    if (start) {
+      const { startMs, t0, written0 } = start;
       const sock = req.socket as Socket & UwsgiSocketInfo;
       const total = scoreboard.nextTotal();
       const head = (res as unknown as { _header?: string | null })._header;
@@ -161,8 +188,6 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
         status: res.headersSent ? res.statusCode : (res.writableFinished ? res.statusCode : 500),
         headers: headerCount, hsize, switches: rsize > 0 ? 1 : 0, core: 0,
       }, settings.logMicros));
-    } else {
-      scoreboard.nextTotal();
     }
     if (maxRequests > 0 && n >= maxRequests && !retireAsked) {
       retireAsked = true;
@@ -170,17 +195,18 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
     }
   }
 
-  function onRequest(req: IncomingMessage, res: ServerResponse): void {
-    const t0 = performance.now();
+  function onRequest(req: IncomingMessage, res: TrackedResponse): void {
     const startMs = Date.now();
     const sock = req.socket as CountedSocket & { bytesWritten?: number };
     sock[kRequests] = (sock[kRequests] ?? 0) + 1;
-    const written0 = typeof sock.bytesWritten === 'number' ? sock.bytesWritten : 0;
-    state.inflight.add(res);
+    if (logging) {
+      res[kLog] = { startMs, t0: performance.now(), written0: typeof sock.bytesWritten === 'number' ? sock.bytesWritten : 0 };
+    }
+    state.inflight++;
     scoreboard.requestBegin(slot, startMs);
     if (harakiri) scoreboard.requestInfo(slot, `${req.method} ${req.url} ${sock.remoteAddress ?? ''}`);
     if (state.stopping) res.shouldKeepAlive = false;
-    res.once('close', () => finishRequest(req, res, startMs, t0, written0));
+    res.on('close', onResponseClose);
 
     if (limitPost > 0 && !checkLimitPost(req, res, limitPost, opts.workerId)) return;
 

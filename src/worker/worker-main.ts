@@ -12,8 +12,8 @@ import { attachSharedareas } from '../shared/sharedarea.js';
 import { attachMuleQueues } from '../shared/mule-api.js';
 import { setThreadIdentity } from '../shared/thread-identity.js';
 import { loadApp } from './app-loader.js';
-import { createRequestServer, closeIdleConnections, type ServeState } from './serve.js';
-import { openListener, connectionSink, type OpenListener } from './listen.js';
+import { createRequestServer, closeIdleConnections, endKeepAlive, type ServeState } from './serve.js';
+import { openListener, connectionSink, directHttpListener, type OpenListener } from './listen.js';
 import { attachProxyPort } from './proxy-socket.js';
 
 const init = workerData as WorkerInit;
@@ -37,14 +37,15 @@ async function main(): Promise<void> {
     scoreboard,
     onMaxRequests: () => post({ type: 'retire', reason: 'max-requests' }),
   });
-  // The request server never listens itself (listeners emit their connections into it):
-  // 'listening' sets up Node's connection tracking (idle-connection closing, timeouts).
-  server.emit('listening');
+  // A request server that does not listen itself gets its connections emitted into it;
+  // 'listening' then sets up Node's connection tracking (idle-connection closing, timeouts).
+  const direct = directHttpListener(init.listeners);
+  if (!direct) server.emit('listening');
   uwsgiServer.emit('listening');
   const servers = { http: server, uwsgi: uwsgiServer };
 
   const listeners: OpenListener[] = [];
-  for (const l of init.listeners) listeners.push(await openListener(servers, l, init.settings, init.id));
+  for (const l of init.listeners) listeners.push(await openListener(servers, l, init.settings, init.id, l === direct));
   if (init.proxy) {
     const sinks = init.listeners.map((l) => connectionSink(servers, l, init.settings, init.id));
     attachProxyPort(init.proxy, (i) => sinks[i] as (s: unknown) => void);
@@ -55,11 +56,11 @@ async function main(): Promise<void> {
       state.stopping = true;
       scoreboard.setStatus(init.slot, WorkerStatus.Retiring);
       await Promise.all(listeners.map((l) => l.close()));
-      for (const res of state.inflight) res.shouldKeepAlive = false;
+      endKeepAlive(state);
       const graceMs = Math.min(mercyMs, init.settings.socketTimeout * 1000);
       closeIdleConnections(state, graceMs);
       const drained = await drain(state, graceMs, mercyMs);
-      const inflight = state.inflight.size;
+      const inflight = state.inflight;
       server.closeAllConnections();
       uwsgiServer.closeAllConnections();
       for (const sock of state.connections) sock.destroy();
@@ -69,7 +70,7 @@ async function main(): Promise<void> {
     async stats() {
       return {
         requests: state.served,
-        inflight: state.inflight.size,
+        inflight: state.inflight,
         connections: state.connections.size,
         heapUsed: process.memoryUsage().heapUsed,
       };
@@ -85,8 +86,8 @@ function drain(state: ServeState, graceMs: number, mercyMs: number): Promise<boo
   return new Promise((resolve) => {
     const deadline = Date.now() + mercyMs;
     const tick = (): void => {
-      if (state.inflight.size === 0 && state.connections.size === 0) return resolve(true);
-      if (Date.now() >= deadline) return resolve(state.inflight.size === 0);
+      if (state.inflight === 0 && state.connections.size === 0) return resolve(true);
+      if (Date.now() >= deadline) return resolve(state.inflight === 0);
       closeIdleConnections(state, graceMs);
       setTimeout(tick, 20);
     };
