@@ -4,7 +4,7 @@
  * start the master, and map Unix signals onto it (SIGTERM/SIGINT graceful shutdown,
  * SIGHUP graceful reload, SIGQUIT brutal shutdown).
  */
-import { resolveOptions } from './shared/options.js';
+import { resolveOptions, formatShowConfig } from './shared/options.js';
 import { renderHelp, renderVersion } from './shared/help.js';
 import { isUwsgiError } from './shared/errors.js';
 import { log } from './shared/log-writer.js';
@@ -23,6 +23,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(renderVersion() + '\n');
     return 0;
   }
+  if (o['show-config']) process.stdout.write(formatShowConfig(resolved.list));
   const runtime = await startRuntime(o, process.cwd(), resolved.list);
   installSignals(runtime, { dieOnTerm: o['die-on-term'] });
   await runtime.stopped;

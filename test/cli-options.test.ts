@@ -110,6 +110,46 @@ test('a socket that cannot be bound is a clear startup error', async () => {
   }
 });
 
+test('--pidfile and --vacuum: the pid is written at start and removed, with the UNIX socket, at exit', async () => {
+  const pid = path.join(dir, 'app.pid');
+  const sock = path.join(dir, 'app.sock');
+  const s = await runCli(['--socket', sock, '--http-socket', '127.0.0.1:0', '--module', HELLO, '--pidfile', pid, '--vacuum']);
+  const { readFileSync, existsSync } = await import('node:fs');
+  assert.is(readFileSync(pid, 'utf8').trim(), String(s.child.pid));
+  assert.ok(existsSync(sock));
+  assert.is(await s.stop(), 0);
+  assert.not.ok(existsSync(pid), 'pidfile removed');
+  assert.not.ok(existsSync(sock), 'socket file removed');
+  assert.match(s.output(), /VACUUM: pidfile removed\./);
+});
+
+test('--touch-reload: touching the file reloads the workers gracefully', async () => {
+  const touch = path.join(dir, 'reload.touch');
+  writeFileSync(touch, '');
+  const s = await runCli(['--http-socket', '127.0.0.1:0', '--module', HELLO, '--workers', '1', '--touch-reload', touch]);
+  try {
+    const { utimesSync } = await import('node:fs');
+    const later = new Date(Date.now() + 5000);
+    utimesSync(touch, later, later);
+    await s.waitFor(/has been touched\.\.\. grace them all !!!/, 5000);
+    await s.waitFor(/workers reloaded/, 10_000);
+    assert.match(s.output(), /spawned uwsgi-ts worker 1 .*generation: 2\)/);
+    assert.is((await get(s.ports[0], '/')).status, 200);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('options accepted but not active yet are announced, not silently ignored; --show-config prints the config', async () => {
+  const s = await runCli(['--http-socket', '127.0.0.1:0', '--module', HELLO, '--stats', '127.0.0.1:0', '--show-config']);
+  try {
+    assert.match(s.output(), /\*\*\* WARNING: --stats is accepted but has no effect in this version/);
+    assert.match(s.output(), /;uWSGI instance configuration[\s\S]*stats = 127\.0\.0\.1:0[\s\S]*;end of configuration/);
+  } finally {
+    await s.stop();
+  }
+});
+
 test('--help lists the options; --version prints the version', async () => {
   const h = await runCliToExit(['--help']);
   assert.is(h.code, 0);

@@ -89,14 +89,27 @@ test('repair: a lock left by a dead holder is released and the count rebuilt', (
   const q = new RingQueue(init);
   q.push(0, Buffer.from('x'));
   q.push(0, Buffer.from('y'));
-  const h = new Int32Array(init.buffer, 0, 16);
-  // Simulate thread 41 terminated inside push(): lock held, COUNT not yet updated.
-  Atomics.store(h, 0, 42);
-  Atomics.store(h, 3, 7);
+  const h = new Int32Array(init.buffer, 0, 48);
+  const P_LOCK = 16, SENT = 18, C_LOCK = 32, RECEIVED = 34;
+  // Thread 41 terminated inside push(): sender lock held, TAIL committed, SENT not yet updated.
+  Atomics.store(h, P_LOCK, 42);
+  Atomics.store(h, SENT, 1);
+  assert.equal(q.lockState().owner, 42);
   assert.is(q.repair(99), -1, 'not the owner: untouched');
   assert.is(q.repair(42), 41);
   assert.is(q.size, 2);
-  assert.is(q.pop()!.payload.toString(), 'x');
+  assert.is(q.lockState().owner, 0);
+  // Thread 51 terminated inside pop(): reader lock held, HEAD committed, RECEIVED not yet updated.
+  const other = new RingQueue(init);
+  assert.is(other.pop()!.payload.toString(), 'x');
+  Atomics.store(h, C_LOCK, 52);
+  Atomics.store(h, RECEIVED, 0);
+  assert.is(q.size, 2, 'the counter lags the ring by one');
+  assert.is(q.repair(52), 51);
+  assert.is(q.size, 1);
+  assert.is(q.pop()!.payload.toString(), 'y');
+  assert.ok(q.push(0, Buffer.from('z')), 'both locks free again');
+  assert.is(other.pop()!.payload.toString(), 'z');
 });
 
 test('API outside mules: ids, errors name the bad value', () => {

@@ -5,7 +5,7 @@
  * in reverse order on stop (or when startup fails half-way).
  */
 import path from 'node:path';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import type { ResolvedOptions } from '../shared/options-table.js';
 import { UwsgiError, echo } from '../shared/errors.js';
 import { log } from '../shared/log-writer.js';
@@ -20,6 +20,8 @@ import { ProxyDispatcher } from './proxy-dispatch.js';
 import { ResourceScope } from './resource-scope.js';
 import { WorkerPool, type WorkerThreadInfo } from './worker-pool.js';
 import { MulePool } from './mule-pool.js';
+import { pendingOptionWarnings } from './pending-options.js';
+import { watchTouches } from './touch-watch.js';
 
 export interface BoundAddress {
   readonly protocol: 'http' | 'uwsgi';
@@ -120,6 +122,23 @@ export async function startRuntime(o: ResolvedOptions, cwd = process.cwd(), list
   const stopped = new Promise<void>((r) => { resolveStopped = r; });
   try {
     log.line(`*** Starting uwsgi-ts (node ${process.version}, native helpers: ${nativeKind}) ***`);
+    for (const w of pendingOptionWarnings(o)) log.line(w);
+    const pidfile = o.pidfile;
+    if (pidfile) {
+      await scope.acquire(`pidfile ${pidfile}`, () => {
+        log.line(`writing pidfile to ${pidfile}`);
+        try {
+          writeFileSync(pidfile, `${process.pid}\n`);
+        } catch (e) {
+          throw new UwsgiError('UWSGI_ERR_OPTION_VALUE', `--pidfile ${echo(pidfile)}: cannot write it: ${(e as Error).message}`, { cause: e });
+        }
+        return pidfile;
+      }, (f) => {
+        if (!o.vacuum) return;
+        unlinkSync(f);
+        log.line('VACUUM: pidfile removed.');
+      });
+    }
 
     // Sharedareas first: every thread gets them at spawn.
     const specs = o.sharedarea.map((v) => parseSharedareaSpec(v, '--sharedarea'));
@@ -140,7 +159,14 @@ export async function startRuntime(o: ResolvedOptions, cwd = process.cwd(), list
     for (const req of listenerRequests(o)) {
       const bound = await scope.acquire(`listener ${req.value}`,
         () => bindListener(req, index, o.listen, o['accept-mode'] as AcceptModeOption),
-        (b) => b.close());
+        (b) => {
+          b.close();
+          const a = b.init.address;
+          if (o.vacuum && a.kind === 'unix' && !a.path.startsWith('@') && existsSync(a.path)) {
+            unlinkSync(a.path);
+            log.line(`VACUUM: unix socket ${a.path} removed.`);
+          }
+        });
       if (bound.server) proxy.attach(bound.server, index);
       listeners.push(bound.init);
       log.line(describeListener(bound.init));
@@ -181,6 +207,10 @@ export async function startRuntime(o: ResolvedOptions, cwd = process.cwd(), list
       acceptMode: l.mode,
     }));
     log.line(`*** uwsgi-ts is ready: ${o.workers} worker${o.workers === 1 ? '' : 's'}${mules.count ? `, ${mules.count} mule${mules.count === 1 ? '' : 's'}` : ''} accepting on ${addresses.map((a) => a.address).join(', ')} ***`);
+
+    const intervalMs = o['check-interval'] * 1000;
+    await scope.onClose('touch-reload', watchTouches(o['touch-reload'], intervalMs, 'grace them all !!!', () => void runtime.reload()));
+    await scope.onClose('touch-mules-reload', watchTouches(o['touch-mules-reload'], intervalMs, 'reloading mules', () => void mules.reload()));
 
     let stopping: Promise<void> | undefined;
     let reloading: Promise<void> | undefined;

@@ -352,7 +352,8 @@ function anyRecords(rc: Receiver): boolean {
 /** Busy look at the queues (adaptive, at most SPIN_MS); true if a message (or a stop request) is there. */
 function spinFor(rc: Receiver): boolean {
   let budget = spinBudget;
-  if (budget === 0) {
+  const probe = budget === 0;
+  if (probe) {
     if (SPIN_MS === 0 || ++parkedSinceProbe < probeEvery) return false;
     parkedSinceProbe = 0;
     budget = SPIN_MS;
@@ -366,8 +367,8 @@ function spinFor(rc: Receiver): boolean {
     }
     if ((i & 15) === 0 && performance.now() > until) break;
   }
-  if (spinBudget === 0) probeEvery = Math.min(SPIN_PROBE_MAX, probeEvery * 2); // a failed probe: probe half as often
-  spinBudget = budget / 2 < SPIN_MS / 8 ? 0 : budget / 2;
+  if (probe) probeEvery = Math.min(SPIN_PROBE_MAX, probeEvery * 2); // a failed probe: probe half as often
+  spinBudget = probe || budget / 2 < SPIN_MS / 8 ? 0 : budget / 2;
   return false;
 }
 
