@@ -110,6 +110,24 @@ test('graceful shutdown (SIGTERM) finishes an in-flight slow request', async () 
   assert.match(s.output(), /goodbye to uWSGI\./);
 });
 
+test('graceful shutdown closes idle keep-alive connections at once; --disable-logging writes no request lines', async () => {
+  const s = await runCli(base(['--disable-logging']));
+  const net = await import('node:net');
+  const sock = net.connect(s.ports[0], '127.0.0.1');
+  let got = '';
+  sock.on('data', (d) => (got += d));
+  const closed = new Promise<void>((r) => sock.on('close', () => r()));
+  sock.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+  for (let i = 0; i < 100 && !got.includes('hello from thread'); i++) await sleep(20);
+  assert.match(got, /hello from thread/);
+  const t0 = Date.now();
+  s.signal('SIGTERM');
+  await closed; // the idle keep-alive connection is closed by the server, not left to time out
+  assert.is(await s.exited, 0);
+  assert.ok(Date.now() - t0 < 4000, `shutdown took ${Date.now() - t0} ms with an idle keep-alive connection`);
+  assert.not.match(s.output(), /\[pid: /);
+});
+
 test('SIGINT is graceful too; SIGQUIT is brutal', async () => {
   const a = await runCli(base());
   const slow = get(a.ports[0], '/slow?ms=800');

@@ -78,9 +78,12 @@ export function directHttpListener(listeners: readonly ListenerInit[]): Listener
  * has not arrived yet; the graceful stop handles those (serve.ts closeIdleConnections).
  */
 function closeListening(server: net.Server): Promise<void> {
-  return new Promise<void>((resolve) => {
-    net.Server.prototype.close.call(server, () => resolve());
+  // The listening handle closes now; the close callback would wait for every connection
+  // to end (keep-alive ones included), which is the graceful stop's job, not this one's.
+  net.Server.prototype.close.call(server, (err?: Error) => {
+    if (err && (err as NodeJS.ErrnoException).code !== 'ERR_SERVER_NOT_RUNNING') log.line(`[UWSGI_ERR_BIND] closing listener: ${err.message}`);
   });
+  return Promise.resolve();
 }
 
 export async function openListener(servers: RequestServers, init: ListenerInit, settings: WorkerSettings, workerId: number, direct = false): Promise<OpenListener> {
