@@ -7,12 +7,14 @@
  *   C. real uWSGI 2.0: two python mules, `uwsgi.mule_msg` / `uwsgi.mule_get_msg`.
  * Each peer runs: lockstep round trips (64-byte message, there and back, one at a time)
  * → p50/p99 µs; then pipelined: 1,000 messages in flight, round trips per second.
- * Prints the median (min–max) of each figure over the rounds, then the ratios.
+ * Prints the median (min–max) of each figure over the rounds, then the ratios, and the
+ * load average before, during and after (the figures move by 10× with the machine's load:
+ * compare ratios within one run only).
  */
 import { Worker } from 'node:worker_threads';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, existsSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, loadavg, cpus } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createMuleQueues } from '../src/shared/mule-queues.js';
@@ -177,14 +179,19 @@ async function main(): Promise<void> {
   if (haveUwsgi()) peers.push(['real uWSGI mule_msg', realUwsgi]);
   else console.log('(uwsgi not found: real uWSGI peer skipped)');
   const results = new Map<string, Result[]>(peers.map(([n]) => [n, []]));
+  const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
+  const loadBefore = load();
+  console.log(`${cpus().length} cores, load average ${loadBefore}`);
   for (let round = 1; round <= ROUNDS; round++) {
+    console.log(`round ${round}: load average ${load()}`);
     for (const [name, run] of peers) {
       const r = await run();
       results.get(name)!.push(r);
       console.log(`round ${round} ${name}: p50 ${r.p50.toFixed(1)} µs, p99 ${r.p99.toFixed(1)} µs, ${Math.round(r.perSecond)} round trips/s (1,000 in flight)${r.note ? ` [${r.note}]` : ''}`);
     }
   }
-  console.log(`\nlockstep ${LOCKSTEP} round trips (first ${WARMUP} discarded), pipelined ${PIPELINED} with ${IN_FLIGHT} in flight; median (min–max) of ${ROUNDS} rounds`);
+  console.log(`\nload average (1, 5, 15 min) before ${loadBefore}, after ${load()} on ${cpus().length} cores`);
+  console.log(`lockstep ${LOCKSTEP} round trips (first ${WARMUP} discarded), pipelined ${PIPELINED} with ${IN_FLIGHT} in flight; median (min–max) of ${ROUNDS} rounds`);
   console.log('peer                      p50 µs               p99 µs                 round trips/s pipelined');
   for (const [name] of peers) {
     const rs = results.get(name)!;

@@ -126,6 +126,8 @@ test('--hook-as-mule runs print, exec and call in every mule at every spawn, bef
     assert.is(c.hooks, 2);
     // the exec'd commands write on their own stdout pipe: wait for both lines to arrive
     await s.waitFor(/^exec-ran-42$[\s\S]*^exec-ran-42$/m, 10_000);
+    // the counter can reach 2 before the second mule's log line reaches the output: wait for it too
+    await s.waitFor(/running "call:hookCalled" \(as-mule\)[\s\S]*running "call:hookCalled" \(as-mule\)/, 10_000);
     const out = s.output();
     assert.is(out.match(/running "print:hello from as-mule" \(as-mule\)\.\.\./g)?.length, 2);
     assert.is(out.match(/^exec-ran-42$/gm)?.length, 2);

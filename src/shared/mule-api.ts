@@ -303,18 +303,19 @@ type WaitAsyncResult = { async: false; value: 'not-equal' | 'timed-out' } | { as
 const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t?: number): WaitAsyncResult }).waitAsync;
 
 /**
- * Before the event-loop wait, a short look at the doorbell: first a busy check (at most
- * 15 µs), then a blocking futex wait of at most SPIN_MS. A reply that comes back within that time
- * (request/response between mules, a busy queue) is taken without the cost of an
- * event-loop wake-up; a blocked thread uses no CPU, so this does not starve the sender on
- * a busy machine. Mules are never the main thread, so the short block is allowed; it
- * delays the mule's other event-loop work by at most SPIN_MS. True if the doorbell rang.
+ * Before the event-loop wait, a short busy look at the doorbell (UWSGI_TS_MULE_SPIN_US,
+ * default 15 µs, 0 = off): a reply that comes back within that time (request/response
+ * between mules, a busy queue) is taken without the cost of an event-loop wake-up.
+ * There is deliberately no short blocking Atomics.wait step: a futex wait with a timeout
+ * under ~0.5 ms wakes tens of µs late on Linux when notified (measured: a 50 µs timed wait
+ * gave 28 µs round trips, an untimed one 4 µs), which made the lockstep p50 ~63 µs on a busy
+ * machine. After the look the mule waits in the event loop (Atomics.waitAsync, untimed).
  */
 const SPIN_MS = spinSetting(process.env.UWSGI_TS_MULE_SPIN_US);
 
-/** UWSGI_TS_MULE_SPIN_US (microseconds, default 50, 0 = off) tunes it. */
+/** UWSGI_TS_MULE_SPIN_US (microseconds, default 15, 0 = off) tunes it. */
 function spinSetting(raw: string | undefined): number {
-  if (raw === undefined || raw === '') return 0.05;
+  if (raw === undefined || raw === '') return 0.015;
   const us = Number(raw);
   if (!Number.isFinite(us) || us < 0 || us > 100_000) {
     throw new UwsgiError('UWSGI_ERR_OPTION_VALUE', `UWSGI_TS_MULE_SPIN_US ${echo(raw)}: must be a number of microseconds between 0 and 100000`);
@@ -322,19 +323,56 @@ function spinSetting(raw: string | undefined): number {
   return us / 1000;
 }
 
-function spinFor(cells: Int32Array, index: number, rung: number): boolean {
-  if (SPIN_MS === 0) return false;
-  const until = performance.now() + Math.min(SPIN_MS, BUSY_MS);
-  for (let i = 1; ; i++) {
-    if (Atomics.load(cells, index) !== rung) return true;
-    if ((i & 63) === 0 && performance.now() > until) break;
-  }
-  Atomics.wait(cells, index, rung, SPIN_MS);
-  return Atomics.load(cells, index) !== rung;
+/**
+ * The look adapts, per thread: a look that caught a message keeps the full budget, a
+ * look that missed halves it, and below 1/8 of the budget the thread stops looking (the
+ * cores are busy with other work: spinning only takes CPU from the sender, and a sender
+ * queued behind a spinning mule on its core waits for the next scheduler tick, ~1 ms) but
+ * for one full look every `probeEvery` waits (32, doubling after each failed probe up to
+ * 4096), to notice when the cores are free again.
+ *
+ * The look polls the queues' TAIL words (and the STOP word), not the doorbell: the mule
+ * does not advertise LISTEN bits while it looks, so senders neither ring nor notify, and
+ * the LISTEN word's cache line stays put. Only a mule about to park advertises (then looks
+ * once more: see look()).
+ */
+const SPIN_PROBE = 32;
+const SPIN_PROBE_MAX = 4096;
+let probeEvery = SPIN_PROBE;
+let spinBudget = SPIN_MS;
+let parkedSinceProbe = 0;
+
+function anyRecords(rc: Receiver): boolean {
+  const { who } = rc;
+  if (rc.mode === 'mule' && (who.own.hasRecords() || who.q.shared.hasRecords())) return true;
+  if (rc.farms || rc.mode === 'farm') for (const f of who.farms) if (f.queue.hasRecords()) return true;
+  return who.q.board.stopRequested(who.id);
 }
 
-/** The busy part of the look: short enough not to matter when the cores are shared. */
-const BUSY_MS = 0.015;
+/** Busy look at the queues (adaptive, at most SPIN_MS); true if a message (or a stop request) is there. */
+function spinFor(rc: Receiver): boolean {
+  let budget = spinBudget;
+  const probe = budget === 0;
+  if (probe) {
+    if (SPIN_MS === 0 || ++parkedSinceProbe < probeEvery) return false;
+    parkedSinceProbe = 0;
+    // Longer than a normal look: when both peers of a request/response pair are parked, a
+    // reply takes two event-loop wake-ups (~20 µs); the probe must outlast that to notice.
+    budget = SPIN_MS * 4;
+  }
+  const until = performance.now() + budget;
+  for (let i = 1; ; i++) {
+    if (anyRecords(rc)) {
+      spinBudget = SPIN_MS;
+      probeEvery = SPIN_PROBE;
+      return true;
+    }
+    if ((i & 15) === 0 && performance.now() > until) break;
+  }
+  if (probe) probeEvery = Math.min(SPIN_PROBE_MAX, probeEvery * 2); // a failed probe: probe half as often
+  spinBudget = probe || budget / 2 < SPIN_MS / 8 ? 0 : budget / 2;
+  return false;
+}
 
 function holdAlive(st: MuleApiState): void {
   // Atomics.waitAsync alone does not keep a thread alive (nodejs/node#44729).
@@ -393,43 +431,60 @@ function look(rc: Receiver): { done: true; value: unknown } | { done: false; run
   return { done: false, rung, left };
 }
 
-/** Busy queue: take without advertising (no LISTEN writes on the hot path). */
+/** Take without advertising (no LISTEN writes on the hot path): a message, MULE_STOP, MULE_TIMEOUT or NOTHING. */
 function fastTake(rc: Receiver): unknown {
-  return rc.who.q.board.stopRequested(rc.who.id) ? NOTHING : take(rc.who, rc.mode, rc.farms);
+  const { board } = rc.who.q;
+  if (board.stopRequested(rc.who.id)) return MULE_STOP;
+  const m = take(rc.who, rc.mode, rc.farms);
+  if (m !== NOTHING) return got(rc, m);
+  if (rc.deadline !== Infinity && rc.deadline - Date.now() <= 0) return MULE_TIMEOUT;
+  return NOTHING;
+}
+
+/** Event-loop wait for the doorbell to move from `rung`, at most `left` ms. */
+async function park(st: MuleApiState, cells: Int32Array, index: number, rung: number, left: number): Promise<void> {
+  // Untimed waitAsync: V8 schedules a platform task per timed wait (~2 µs more per wake-up
+  // measured); a JS timer that rings our own doorbell costs less and only when a deadline is set.
+  const w = waitAsync(cells, index, rung);
+  if (!w.async) return;
+  holdAlive(st);
+  const timer = left === Infinity ? undefined : setTimeout(() => { Atomics.notify(cells, index); }, Math.ceil(left));
+  try {
+    await w.value;
+  } finally {
+    if (timer) clearTimeout(timer);
+    releaseAlive(st);
+  }
 }
 
 async function receive(mode: Mode, options: MuleGetMsgOptions | undefined, what: string): Promise<unknown> {
   const rc = receiver(mode, options, what);
-  const first = fastTake(rc);
-  if (first !== NOTHING) return got(rc, first);
   const cell = rc.who.q.board.doorbellCell(rc.who.id);
-  const st = state();
+  let st: MuleApiState | undefined;
   for (;;) {
+    const m = fastTake(rc);
+    if (m !== NOTHING) return m;
+    if (spinFor(rc)) continue;
     const l = look(rc);
     if (l.done) return l.value;
-    if (spinFor(cell.array, cell.index, l.rung)) continue;
-    const w = waitAsync(cell.array, cell.index, l.rung, l.left === Infinity ? undefined : l.left);
-    if (w.async) {
-      holdAlive(st);
-      try {
-        await w.value;
-      } finally {
-        releaseAlive(st);
-      }
-    }
+    await park((st ??= state()), cell.array, cell.index, l.rung, l.left);
+    // Woken (by a sender, the stop word or the deadline): stop advertising until the next park,
+    // so a sender of a shared or farm queue does not pick this mule as the idle one meanwhile.
+    rc.who.q.board.listen(rc.who.id, 0);
   }
 }
 
 function receiveSync(mode: Mode, options: MuleGetMsgOptions | undefined, what: string): unknown {
   const rc = receiver(mode, options, what);
-  const first = fastTake(rc);
-  if (first !== NOTHING) return got(rc, first);
   const cell = rc.who.q.board.doorbellCell(rc.who.id);
   for (;;) {
+    const m = fastTake(rc);
+    if (m !== NOTHING) return m;
+    if (spinFor(rc)) continue;
     const l = look(rc);
     if (l.done) return l.value;
-    if (spinFor(cell.array, cell.index, l.rung)) continue;
     Atomics.wait(cell.array, cell.index, l.rung, l.left);
+    rc.who.q.board.listen(rc.who.id, 0);
   }
 }
 
