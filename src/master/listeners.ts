@@ -6,6 +6,7 @@
  * mode it accepts every connection itself and forwards bytes to a worker.
  */
 import net from 'node:net';
+import { readFileSync } from 'node:fs';
 import { UwsgiError, echo } from '../shared/errors.js';
 import { sockets } from '../shared/native.js';
 import { parseAddress, formatAddress, type SocketAddress } from '../shared/address.js';
@@ -43,8 +44,21 @@ export function chooseAcceptMode(wanted: AcceptModeOption, address: SocketAddres
   }
   if (wanted === 'proxy') return 'proxy';
   if (sockets) return 'dup';
-  if (address.kind === 'tcp' && reusePortSupported()) return 'reuseport';
+  // Without the addon, per-thread SO_REUSEPORT listeners are fast, but each has its own
+  // accept queue and closing one (reload, max-requests, crash) resets what is queued on it,
+  // unless the kernel migrates those connections (net.ipv4.tcp_migrate_req=1). A reload
+  // must lose no request, so auto picks reuseport only when the kernel migrates them.
+  if (address.kind === 'tcp' && reusePortSupported() && tcpMigrateReq() === '1') return 'reuseport';
   return 'proxy';
+}
+
+/** net.ipv4.tcp_migrate_req ('1' = queued connections move to another listener on close). */
+export function tcpMigrateReq(): string {
+  try {
+    return readFileSync('/proc/sys/net/ipv4/tcp_migrate_req', 'utf8').trim();
+  } catch {
+    return 'unavailable'; // older kernels and other systems have no such setting
+  }
 }
 
 function nativeReason(): string {

@@ -15,7 +15,7 @@ import { nativeKind } from '../shared/native.js';
 import { parseSharedareaSpec, createSharedareas, attachSharedareas, syncSharedareaFiles, releaseLocksHeldBy } from '../shared/sharedarea.js';
 import { setThreadIdentity } from '../shared/thread-identity.js';
 import { splitModuleSpec } from '../shared/module-import.js';
-import { bindListener, describeListener, type ListenerRequest, type AcceptModeOption } from './listeners.js';
+import { bindListener, describeListener, tcpMigrateReq, type ListenerRequest, type AcceptModeOption } from './listeners.js';
 import { ProxyDispatcher } from './proxy-dispatch.js';
 import { ResourceScope } from './resource-scope.js';
 import { WorkerPool, type WorkerThreadInfo } from './worker-pool.js';
@@ -103,12 +103,7 @@ function preflight(o: ResolvedOptions, cwd: string): void {
  */
 /** reuseport mode: each worker has its own accept queue; tell the operator what retiring costs. */
 function warnReusePortLoss(): void {
-  let migrate = '0';
-  try {
-    migrate = readFileSync('/proc/sys/net/ipv4/tcp_migrate_req', 'utf8').trim();
-  } catch {
-    migrate = 'unavailable';
-  }
+  const migrate = tcpMigrateReq();
   if (migrate !== '1') {
     log.line(`*** accept mode reuseport: connections queued on a worker that retires or dies are reset (net.ipv4.tcp_migrate_req=${migrate}; set it to 1, or build the native addon for the shared-queue dup mode) ***`);
   }
