@@ -96,6 +96,12 @@ test('an app with no usable export, or one that throws at load, fails startup wi
   assert.match(b.output, /\[UWSGI_ERR_APP_LOAD\].*this app fails at load time/);
 });
 
+test('an app stuck while loading fails startup after --worker-reload-mercy instead of hanging', async () => {
+  const r = await runCliToExit(['--http-socket', '127.0.0.1:0', '--worker-reload-mercy', '2', '--module', path.join(FIXTURES, 'stuck-at-load.ts')], { timeoutMs: 20_000 });
+  assert.is(r.code, 1, r.output);
+  assert.match(r.output, /\[UWSGI_ERR_WORKER_CRASH\] worker 1 did not start accepting within --worker-reload-mercy 2 s/);
+});
+
 test('a socket that cannot be bound is a clear startup error', async () => {
   const s = await runCli(['--http-socket', '127.0.0.1:0', '--module', HELLO, '--workers', '1']);
   try {

@@ -175,6 +175,28 @@ test('SIGHUP reloads every worker without losing a request', async () => {
   }
 });
 
+test('a reload with broken new code keeps the old workers serving', async () => {
+  const { mkdtempSync, copyFileSync, writeFileSync, rmSync } = await import('node:fs');
+  const os = await import('node:os');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'uwsgi-ts-reload-'));
+  const app = path.join(dir, 'app.ts');
+  copyFileSync(HELLO, app);
+  const s = await runCli(['--http-socket', '127.0.0.1:0', '--workers', '2', '--module', app]);
+  try {
+    assert.is((await get(s.ports[0], '/')).status, 200);
+    writeFileSync(app, "throw new Error('broken deploy');\n");
+    s.signal('SIGHUP');
+    await s.waitFor(/replacement for worker 1 exited before accepting: the current worker 1 stays/, 15_000);
+    await s.waitFor(/replacement for worker 2 exited before accepting: the current worker 2 stays/, 15_000);
+    await s.waitFor(/workers reloaded: 0 of 2 replaced \(the others keep serving the previous code\)/, 15_000);
+    for (let i = 0; i < 10; i++) assert.is((await get(s.ports[0], '/')).status, 200);
+    assert.not.match(s.output(), /generation: 3\)/, 'no extra respawn of the failed replacements');
+  } finally {
+    await s.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('--max-requests recycles a worker gracefully', async () => {
   const s = await runCli(base(['--max-requests', '5', '--min-worker-lifetime', '0']));
   try {

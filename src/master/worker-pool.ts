@@ -52,6 +52,8 @@ interface Live {
   state: 'starting' | 'accepting' | 'retiring';
   readonly startedAt: number;
   harakiri: boolean;
+  /** A reload's replacement that dies before accepting is not respawned: the old thread stays. */
+  readonly replacement: boolean;
   accepting: Promise<void>;
   exited: Promise<number>;
 }
@@ -95,7 +97,7 @@ export class WorkerPool {
     return out;
   }
 
-  private spawn(id: number, respawn: boolean): Live {
+  private spawn(id: number, respawn: boolean, replacement = false): Live {
     const slot = this.freeSlots.pop();
     if (slot === undefined) throw new UwsgiError('UWSGI_ERR_WORKER_CRASH', `no free scoreboard slot for worker ${id}`);
     this.scoreboard.spawned(slot, Date.now(), respawn);
@@ -127,7 +129,7 @@ export class WorkerPool {
     const accepting = new Promise<void>((res, rej) => { resolveAccepting = res; rejectAccepting = rej; });
     accepting.catch(() => { /* observed by start()/reload() when they wait on it */ });
     const live: Live = {
-      id, slot, generation, thread, control: remote, proxyTarget, state: 'starting', startedAt: Date.now(), harakiri: false,
+      id, slot, generation, thread, control: remote, proxyTarget, state: 'starting', startedAt: Date.now(), harakiri: false, replacement,
       accepting,
       exited: new Promise<number>((res) => thread.once('exit', res)),
     };
@@ -135,9 +137,20 @@ export class WorkerPool {
     let fatal: Error | undefined;
     log.line(`spawned uwsgi-ts worker ${id} (pid: ${process.pid}, thread: ${thread.threadId}, generation: ${generation})`);
 
+    // A thread that never reaches "accepting" (an app stuck while loading) is not left
+    // hanging: after --worker-reload-mercy it is terminated and counted as a crash.
+    const startTimer = setTimeout(() => {
+      if (live.state !== 'starting') return;
+      fatal = new UwsgiError('UWSGI_ERR_WORKER_CRASH', `worker ${id} did not start accepting within --worker-reload-mercy ${this.opts.workerReloadMercyMs / 1000} s (is the app stuck while loading?)`);
+      log.line(`[UWSGI_ERR_WORKER_CRASH] ${fatal.message}`);
+      void thread.terminate();
+    }, this.opts.workerReloadMercyMs);
+    startTimer.unref();
+
     thread.on('message', (e: WorkerEvent) => {
       switch (e.type) {
         case 'accepting':
+          clearTimeout(startTimer);
           live.state = 'accepting';
           resolveAccepting();
           break;
@@ -158,6 +171,7 @@ export class WorkerPool {
       log.line(`[UWSGI_ERR_WORKER_CRASH] worker ${id} (thread ${threadId}) crashed: ${err.stack ?? err.message}`);
     });
     thread.once('exit', (code) => {
+      clearTimeout(startTimer);
       this.live.delete(live);
       this.scoreboard.setStatus(slot, WorkerStatus.Dead);
       this.freeSlots.push(slot);
@@ -166,6 +180,10 @@ export class WorkerPool {
       this.opts.onThreadExit?.(threadId);
       if (live.state === 'starting') rejectAccepting(fatal ?? new UwsgiError('UWSGI_ERR_WORKER_CRASH', `worker ${id} exited with code ${code} before accepting`));
       const lived = Date.now() - live.startedAt;
+      if (live.replacement && live.state === 'starting') {
+        log.line(`replacement for worker ${id} exited before accepting: the current worker ${id} stays`);
+        return;
+      }
       if (this.stopping || live.state === 'retiring') {
         log.line(`worker ${id} buried after ${Math.round(lived / 1000)} seconds`);
         return;
@@ -217,7 +235,7 @@ export class WorkerPool {
 
   /** Start a new thread for `old.id`, wait until it accepts, then stop `old` gracefully. */
   private async replace(old: Live): Promise<boolean> {
-    const fresh = this.spawn(old.id, true);
+    const fresh = this.spawn(old.id, true, true);
     try {
       await fresh.accepting;
     } catch (e) {
@@ -244,8 +262,8 @@ export class WorkerPool {
   async reload(): Promise<void> {
     const old = [...this.live].filter((l) => l.state !== 'retiring');
     log.line(`...gracefully reloading ${old.length} workers...`);
-    await Promise.all(old.map((l) => this.replace(l)));
-    log.line('workers reloaded');
+    const replaced = (await Promise.all(old.map((l) => this.replace(l)))).filter(Boolean).length;
+    log.line(`workers reloaded: ${replaced} of ${old.length} replaced${replaced < old.length ? ' (the others keep serving the previous code)' : ''}`);
   }
 
   /** Chain reload: one worker at a time, the next only after the previous successor accepts. */
