@@ -65,6 +65,7 @@ const failing: Array<{ name: string; args: string[]; expect: RegExp }> = [
   { name: 'missing module file', args: ['--http-socket', '127.0.0.1:0', '--module', '/nonexistent/app.ts'], expect: /\[UWSGI_ERR_APP_LOAD\] --module "\/nonexistent\/app\.ts": no such file/ },
   { name: 'missing config file', args: ['--ini', '/nonexistent/x.ini'], expect: /\[UWSGI_ERR_CONFIG_FILE\].*\/nonexistent\/x\.ini/ },
   { name: 'listen backlog over somaxconn', args: ['--listen', '99999999', '--module', HELLO, '--http-socket', ':0'], expect: /--listen 99999999: Listen queue size is greater than the system max net\.core\.somaxconn/ },
+  { name: 'unwritable pidfile', args: ['--pidfile', '/nonexistent-dir/app.pid', '--module', HELLO, '--http-socket', '127.0.0.1:0'], expect: /\[UWSGI_ERR_OPTION_VALUE\] --pidfile "\/nonexistent-dir\/app\.pid": cannot write it/ },
   { name: 'bad sharedarea size', args: ['--sharedarea', '0', '--module', HELLO, '--http-socket', ':0'], expect: /you need to set a size for a sharedarea/ },
 ];
 for (const f of failing) {
