@@ -121,6 +121,19 @@ const elapsed = (t0: number): number => performance.now() - t0;
 
 // ---- which implementation ----
 
+
+/** Counts event-loop turns (setImmediate) until stop(), bounded to 1e6: proof that a wait does not block the loop. */
+function countLoopTurns(): { readonly turns: number; stop(): void } {
+  let turns = 0;
+  let spinning = true;
+  const spin = (): void => {
+    turns++;
+    if (spinning && turns < 1_000_000) setImmediate(spin);
+  };
+  setImmediate(spin);
+  return { get turns() { return turns; }, stop() { spinning = false; } };
+}
+
 test(`${tag} the addon is used unless disabled, and sockets exist only with it`, () => {
   if (FORCED_FALLBACK) {
     assert.is(nativeKind, 'fallback');
@@ -150,19 +163,13 @@ test(`${tag} waitMilliseconds blocks for at least the requested time`, () => {
 
 test(`${tag} waitMillisecondsAsync resolves after at least the requested time without blocking the loop`, async () => {
   for (const ms of [0, 1, 5, 30]) {
-    let turns = 0;
-    let spinning = true;
-    const spin = (): void => {
-      turns++;
-      if (spinning && turns < 1_000_000) setImmediate(spin);
-    };
-    setImmediate(spin);
+    const loop = countLoopTurns();
     const t0 = performance.now();
     await withTimeout(waits.waitMillisecondsAsync(ms), 2000, `waitMillisecondsAsync(${ms})`);
     const took = elapsed(t0);
-    spinning = false;
+    loop.stop();
     assert.ok(took >= ms, `waitMillisecondsAsync(${ms}) resolved after ${took} ms`);
-    if (ms >= 5) assert.ok(turns > 1, `the event loop turned ${turns} times during a ${ms} ms wait`);
+    if (ms >= 5) assert.ok(loop.turns > 1, `the event loop turned ${loop.turns} times during a ${ms} ms wait`);
   }
 });
 
@@ -277,18 +284,12 @@ if (NATIVE) {
     const a = fifo('r2a-a');
     const b = fifo('r2a-b');
     assert.is(await waits.read2Async(a.fd, b.fd, 0), -1);
-    let turns = 0;
-    let spinning = true;
-    const spin = (): void => {
-      turns++;
-      if (spinning && turns < 1_000_000) setImmediate(spin);
-    };
-    setImmediate(spin);
+    const loop = countLoopTurns();
     const t0 = performance.now();
     assert.is(await withTimeout(waits.read2Async(a.fd, b.fd, 20), 2000, 'read2Async timeout'), -1);
-    spinning = false;
+    loop.stop();
     assert.ok(elapsed(t0) >= 20);
-    assert.ok(turns > 1, `the loop turned ${turns} times`);
+    assert.ok(loop.turns > 1, `the loop turned ${loop.turns} times`);
     setTimeout(() => a.put('x'), 10);
     assert.is(await withTimeout(waits.read2Async(a.fd, b.fd, 5000), 6000, 'read2Async data'), a.fd);
     b.put('y');

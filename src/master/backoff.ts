@@ -29,3 +29,17 @@ export class Backoff {
     return this.failures;
   }
 }
+
+/** One Backoff per thread id (worker or mule ids are stable across respawns). */
+export class BackoffById {
+  private readonly byId = new Map<number, Backoff>();
+  constructor(private readonly policy: BackoffPolicy = DEFAULT_BACKOFF) {}
+
+  /** Record a death of thread `id` after `livedMs`; the delay and the run of quick deaths so far. */
+  death(id: number, livedMs: number): { delay: number; failures: number } {
+    let b = this.byId.get(id);
+    if (!b) this.byId.set(id, (b = new Backoff(this.policy)));
+    const delay = b.death(livedMs);
+    return { delay, failures: b.consecutiveFailures };
+  }
+}

@@ -21,7 +21,7 @@ import { releaseLocksHeldBy } from '../shared/sharedarea.js';
 import { attachMuleQueues } from '../shared/mule-api.js';
 import { allQueues, createMuleQueues, openMuleQueues, type MuleQueues, type MuleQueuesInit, type RingQueue } from '../shared/mule-queues.js';
 import type { MuleCommand, MuleEvent, MuleInit, MuleProgram } from '../mule/mule-init.js';
-import { Backoff } from './backoff.js';
+import { BackoffById } from './backoff.js';
 
 const MULE_ENTRY = new URL('../mule/mule-main.js', import.meta.url);
 const SCRIPT_EXT = /\.(?:m?js|cjs|m?ts|cts)$/;
@@ -122,7 +122,7 @@ export class MulePool {
   readonly count: number;
   private readonly queues: MuleQueues | undefined;
   private readonly live = new Map<number, LiveMule>();
-  private readonly backoff = new Map<number, Backoff>();
+  private readonly backoff = new BackoffById();
   private readonly generations = new Map<number, number>();
   private readonly respawnTimers = new Set<NodeJS.Timeout>();
   private readonly lockSeen = new Map<RingQueue, { owner: number; epoch: number; at: number }>();
@@ -240,10 +240,9 @@ export class MulePool {
       if (live.harakiri) {
         log.line(`mule ${id} killed by harakiri: respawning`);
       } else {
-        let b = this.backoff.get(id);
-        if (!b) this.backoff.set(id, (b = new Backoff()));
-        delay = b.death(lived);
-        log.line(`OOOPS mule ${id} (pid: ${process.pid}, thread: ${tid}) crippled (exit code ${code} after ${lived} ms)...trying respawn${delay ? ` in ${delay} ms (${b.consecutiveFailures} quick deaths in a row)` : ''}...`);
+        const d = this.backoff.death(id, lived);
+        delay = d.delay;
+        log.line(`OOOPS mule ${id} (pid: ${process.pid}, thread: ${tid}) crippled (exit code ${code} after ${lived} ms)...trying respawn${delay ? ` in ${delay} ms (${d.failures} quick deaths in a row)` : ''}...`);
       }
       const t = setTimeout(() => {
         this.respawnTimers.delete(t);

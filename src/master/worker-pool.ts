@@ -13,7 +13,7 @@ import { Scoreboard, WorkerStatus, type ScoreboardInit } from '../shared/scorebo
 import type { ListenerInit, WorkerControl, WorkerEvent, WorkerInit, WorkerSettings } from '../shared/messages.js';
 import { connectControl, type Remote } from '../shared/control-channel.js';
 import { UwsgiError } from '../shared/errors.js';
-import { Backoff } from './backoff.js';
+import { BackoffById } from './backoff.js';
 import type { ProxyDispatcher, ProxyTarget } from './proxy-dispatch.js';
 
 export interface WorkerPoolOptions {
@@ -61,7 +61,7 @@ interface Live {
 export class WorkerPool {
   readonly scoreboard: Scoreboard;
   private readonly live = new Set<Live>();
-  private readonly backoff = new Map<number, Backoff>();
+  private readonly backoff = new BackoffById();
   private readonly freeSlots: number[] = [];
   /** Threads spawned so far per worker id (1 for the first). */
   private readonly generations = new Map<number, number>();
@@ -192,10 +192,9 @@ export class WorkerPool {
       if (live.harakiri) {
         log.line(`worker ${id} killed by harakiri: respawning`);
       } else {
-        let b = this.backoff.get(id);
-        if (!b) this.backoff.set(id, (b = new Backoff()));
-        delay = b.death(lived);
-        log.line(`[UWSGI_ERR_WORKER_CRASH] worker ${id} died (exit code ${code}) after ${lived} ms: respawning${delay ? ` in ${delay} ms (${b.consecutiveFailures} quick deaths in a row)` : ''}`);
+        const d = this.backoff.death(id, lived);
+        delay = d.delay;
+        log.line(`[UWSGI_ERR_WORKER_CRASH] worker ${id} died (exit code ${code}) after ${lived} ms: respawning${delay ? ` in ${delay} ms (${d.failures} quick deaths in a row)` : ''}`);
       }
       if (!this.startedUp) return; // a failure during start(): start() rejects and the master exits
       const t = setTimeout(() => {
