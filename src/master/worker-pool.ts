@@ -248,12 +248,18 @@ export class WorkerPool {
   private async stopOne(l: Live, mercyMs: number): Promise<void> {
     if (!this.live.has(l)) return;
     l.state = 'retiring';
+    const deadline = Date.now() + mercyMs;
     try {
       const r = await l.control.remote.stop(mercyMs);
       if (!r.drained) log.line(`worker ${l.id} (thread ${l.thread.threadId}) is taking too much time to die...NO MERCY !!! (${r.inflight} requests cut)`);
     } catch (e) {
       log.line(`[${(e as UwsgiError).code ?? 'UWSGI_ERR_CONTROL_TIMEOUT'}] worker ${l.id}: graceful stop failed: ${(e as Error).message}`);
     }
+    // Proxy mode: a connection handed over just before the stop travels on the proxy port,
+    // which is not ordered with the control port, so the worker may have drained before it
+    // arrived. The master knows every connection it handed over: wait for those too.
+    const t = l.proxyTarget;
+    while (t && t.sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     await l.thread.terminate();
   }
 
