@@ -36,6 +36,7 @@ import { runWrk, type WrkResult } from './lib/wrk.js';
 import { launchPeer, freePort, installCleanup, killChildren, type Peer, type PeerSpec } from './lib/peers.js';
 import { keepAliveProbe, type ProbeResult } from './lib/http-client.js';
 import { treeCpu, threadCpu, cpuDelta, systemCpu, selfCpu } from './lib/proc.js';
+import { srcNewerThan } from './lib/dist-check.js';
 import { median, minMax, fmtRate, fmtMs, fmtSpread, table, markdownTable } from './lib/stats.js';
 
 // ---- options ----
@@ -396,26 +397,6 @@ function ratioRows(): string[][] {
   return rows;
 }
 
-function srcNewerThanDist(): string | undefined {
-  if (!existsSync(cli)) return undefined;
-  const distTime = statSync(cli).mtimeMs;
-  let newest = 0;
-  let newestFile = '';
-  const walk = (dir: string, depth: number): void => {
-    if (depth > 6) return;
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p, depth + 1);
-      else if (e.name.endsWith('.ts')) {
-        const m = statSync(p).mtimeMs;
-        if (m > newest) { newest = m; newestFile = p; }
-      }
-    }
-  };
-  walk(path.join(root, 'src'), 0);
-  return newest > distTime ? path.relative(root, newestFile) : undefined;
-}
-
 /** First line a tool prints for its version (wrk -v exits 1 after printing it). */
 function toolVersion(cmd: string, args: string[]): string {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 5000 });
@@ -431,7 +412,7 @@ async function main(): Promise<void> {
     console.error(`${path.relative(process.cwd(), cli)} is missing: run \`npm run build\` first`);
     process.exit(2);
   }
-  const stale = srcNewerThanDist();
+  const stale = srcNewerThan(root, cli);
   const cpus = os.cpus();
   console.log(`bench/http.ts — ${new Date().toISOString()}`);
   console.log(`machine: ${cpus.length} × ${cpus[0]?.model ?? '?'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}`);

@@ -18,13 +18,15 @@ import { tmpdir, loadavg, cpus } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createMuleQueues } from '../src/shared/mule-queues.js';
+import { srcNewerThan } from './lib/dist-check.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const FIXTURE = path.join(ROOT, 'test', 'fixtures', 'mule-queue-thread.ts');
+const PEER = path.join(ROOT, 'bench', 'fixtures', 'mule-peer.mjs');
 const ROUNDS = Number(process.argv[2] ?? 3);
 const LOCKSTEP = 5000;
 const WARMUP = 500;
-const PIPELINED = LOCKSTEP * 10;
+/** Round trips timed with 1,000 in flight: long enough (≥ 0.1 s for every peer) that JIT warm-up and one scheduler hiccup do not set the figure. */
+const PIPELINED = 200_000;
 const IN_FLIGHT = 1000;
 
 interface Result { p50: number; p99: number; perSecond: number; note?: string }
@@ -48,9 +50,10 @@ function once<T>(w: Worker, what: string, timeoutMs = 120_000): Promise<T> {
 
 async function uwsgiTs(): Promise<Result> {
   const init = createMuleQueues({ count: 2, msgSize: 65536, maxMessages: 1024, farms: [] });
-  const boot = (data: object): Worker => new Worker(`require('tsx/cjs/api').register(); require(${JSON.stringify(FIXTURE)});`, { eval: true, workerData: data });
-  const echo = boot({ role: 'echo-mule', id: 2, init, echoTo: 1 });
-  const pinger = boot({ role: 'pinger', id: 1, init, count: LOCKSTEP, target: 2 });
+  // The built product (dist/, ESM), as a deployment runs it: see bench/lib/dist-check.ts.
+  const boot = (role: string): Worker => new Worker(PEER, { workerData: { role, init, lockstep: LOCKSTEP, pipelined: PIPELINED, inFlight: IN_FLIGHT } });
+  const echo = boot('echo');
+  const pinger = boot('pinger');
   const r = await once<{ lat: number[]; perSecond: number }>(pinger, 'uwsgi-ts pinger');
   await Promise.all([echo.terminate(), pinger.terminate()]);
   return summarize(r.lat, r.perSecond);
@@ -72,7 +75,7 @@ parentPort.once('message', async ({ port }) => {
     await new Promise((r) => { onMsg = r; port.postMessage(payload); });
     lat.push(Number(process.hrtime.bigint() - t0) / 1000);
   }
-  const total = workerData.count * 10;
+  const total = workerData.pipelined;
   let sent = 0, received = 0;
   const t0 = process.hrtime.bigint();
   await new Promise((done) => {
@@ -91,7 +94,7 @@ async function rawPostMessage(): Promise<Result> {
   const { MessageChannel } = await import('node:worker_threads');
   const ch = new MessageChannel();
   const echo = new Worker(RAW_ECHO, { eval: true });
-  const pinger = new Worker(RAW_PINGER, { eval: true, workerData: { count: LOCKSTEP } });
+  const pinger = new Worker(RAW_PINGER, { eval: true, workerData: { count: LOCKSTEP, pipelined: PIPELINED } });
   echo.postMessage({ port: ch.port1 }, [ch.port1]);
   pinger.postMessage({ port: ch.port2 }, [ch.port2]);
   const r = await once<{ lat: number[]; perSecond: number }>(pinger, 'raw pinger');
@@ -175,6 +178,9 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 const fmt = (xs: number[], digits = 1): string => `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})`;
 
 async function main(): Promise<void> {
+  const stale = srcNewerThan(ROOT, path.join(ROOT, 'dist', 'shared', 'mule-api.js'));
+  if (!existsSync(path.join(ROOT, 'dist', 'shared', 'mule-api.js'))) throw new Error('dist/ is missing: run npm run build first');
+  if (stale) console.log(`WARNING: ${stale} is newer than dist/: the uwsgi-ts peer runs the last build (npm run build)`);
   const peers: Array<[string, () => Promise<Result>]> = [['uwsgi-ts mule queues', uwsgiTs], ['raw postMessage', rawPostMessage]];
   if (haveUwsgi()) peers.push(['real uWSGI mule_msg', realUwsgi]);
   else console.log('(uwsgi not found: real uWSGI peer skipped)');

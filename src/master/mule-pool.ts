@@ -41,6 +41,9 @@ interface LiveMule {
   readonly startedAt: number;
   stopping: boolean;
   harakiri: boolean;
+  /** The busy mark last seen by check() and when it was first seen (harakiri timing). */
+  busyMark: number;
+  busyAt: number;
   isReady: boolean;
   readonly ready: Promise<void>;
   readonly exited: Promise<number>;
@@ -201,7 +204,7 @@ export class MulePool {
     const ready = new Promise<void>((res, rej) => { resolveReady = res; rejectReady = rej; });
     ready.catch(() => { /* observed by start() */ });
     const live: LiveMule = {
-      slot, thread, tid, generation, startedAt: Date.now(), stopping: false, harakiri: false, isReady: false, ready,
+      slot, thread, tid, generation, startedAt: Date.now(), stopping: false, harakiri: false, busyMark: 0, busyAt: 0, isReady: false, ready,
       exited: new Promise<number>((res) => thread.once('exit', res)),
     };
     this.live.set(id, live);
@@ -267,8 +270,14 @@ export class MulePool {
     if (limit > 0) {
       for (const l of this.live.values()) {
         if (l.harakiri || l.stopping) continue;
-        const since = this.queues!.board.busySince(l.slot.id);
-        if (since > 0 && now - since > limit) {
+        // The mule marks each message it takes with a new odd mark (no clock read on its
+        // message path); the master times how long one mark stays: at most one check
+        // period late, as uWSGI's master-cycle harakiri.
+        const mark = this.queues!.board.busyMark(l.slot.id);
+        if ((mark & 1) === 0) { l.busyMark = mark; continue; }
+        if (mark !== l.busyMark) { l.busyMark = mark; l.busyAt = now; continue; }
+        const since = l.busyAt;
+        if (now - since > limit) {
           l.harakiri = true;
           log.line(`*** HARAKIRI ON MULE ${l.slot.id} (pid: ${process.pid}, thread: ${l.tid}) ***`);
           log.line(`[UWSGI_ERR_HARAKIRI] mule ${l.slot.id} busy ${((now - since) / 1000).toFixed(1)} s on one message (--mule-harakiri ${limit / 1000}); the message is lost, queued ones go to its replacement`);

@@ -57,6 +57,8 @@ interface MuleApiState {
   waiting: number;
   fullLog: Map<string, FullLog>;
   mine: Me | undefined;
+  /** Messages taken by this mule thread (mod 2^30): the busy mark of the current one. */
+  taken: number;
 }
 
 const KEY = Symbol.for('uwsgi-ts.mule-api');
@@ -64,8 +66,11 @@ type Holder = { [KEY]?: MuleApiState };
 
 function state(): MuleApiState {
   const g = globalThis as Holder;
-  return (g[KEY] ??= { queues: null, stop: null, hook: undefined, keepAlive: undefined, waiting: 0, fullLog: new Map(), mine: undefined });
+  return (g[KEY] ??= { queues: null, stop: null, hook: undefined, keepAlive: undefined, waiting: 0, fullLog: new Map(), mine: undefined, taken: 0 });
 }
+
+/** This thread's state (one object per thread, shared by every copy of this module in it). */
+const ST = state();
 
 const packr = new Packr({ useRecords: false });
 /** Decodes in place from the ring (shared memory, reused once consumed): every binary inside is copied out. */
@@ -76,7 +81,8 @@ const unpackr = new Unpackr({ useRecords: false, copyBuffers: true });
  * worker and mule). `null` = an instance without mules.
  */
 export function attachMuleQueues(init: unknown): void {
-  const st = state();
+  const st = ST;
+  st.mine = undefined;
   if (init === null || init === undefined) {
     st.queues = null;
     return;
@@ -90,7 +96,7 @@ export function attachMuleQueues(init: unknown): void {
 
 /** Runtime wiring, mule threads only: the controller whose signal `muleStopSignal()` returns. */
 export function initMuleStop(): AbortController {
-  const st = state();
+  const st = ST;
   st.stop = new AbortController();
   return st.stop;
 }
@@ -102,18 +108,23 @@ export function muleId(): number {
 }
 
 function queuesOrThrow(what: string): MuleQueues {
-  const q = state().queues;
-  if (!q || q.count === 0) {
+  const q = ST.queues;
+  if (q === null || q.count === 0) {
     throw new UwsgiError('UWSGI_ERR_MULE_ID', `${what}: no mule configured (start the instance with --mules N or --mule ...)`);
   }
   return q;
 }
 
-function encode(message: unknown, what: string): { kind: number; payload: Uint8Array } {
-  if (message instanceof Uint8Array) return { kind: KIND_BYTES, payload: message };
-  if (typeof message === 'string') return { kind: KIND_STRING, payload: Buffer.from(message, 'utf8') };
+function kindOf(message: unknown): number {
+  if (message instanceof Uint8Array) return KIND_BYTES;
+  return typeof message === 'string' ? KIND_STRING : KIND_PACKED;
+}
+
+function encode(message: unknown, kind: number, what: string): Uint8Array {
+  if (kind === KIND_BYTES) return message as Uint8Array;
+  if (kind === KIND_STRING) return Buffer.from(message as string, 'utf8');
   try {
-    return { kind: KIND_PACKED, payload: packr.pack(message) };
+    return packr.pack(message);
   } catch (e) {
     throw new UwsgiError('UWSGI_ERR_MULE_MSG_SIZE', `${what}: message ${echo(message)} cannot be encoded with msgpackr: ${(e as Error).message}`, { cause: e });
   }
@@ -144,7 +155,7 @@ const NOTHING: unique symbol = Symbol('nothing');
 function reject(q: RingQueue, code: 'UWSGI_ERR_MULE_QUEUE_FULL' | 'UWSGI_ERR_MULE_MSG_SIZE', text: string, options: MuleMsgOptions | undefined): false {
   if (options?.throwOnFull) throw new UwsgiError(code, text);
   // Logged like uWSGI, at most once per second per queue and thread (with the count of the lines left out).
-  const st = state();
+  const st = ST;
   const now = Date.now();
   const key = `${code}:${q.name}`;
   const entry = st.fullLog.get(key);
@@ -159,7 +170,8 @@ function reject(q: RingQueue, code: 'UWSGI_ERR_MULE_QUEUE_FULL' | 'UWSGI_ERR_MUL
 }
 
 function send(q: MuleQueues, queue: RingQueue, message: unknown, what: string, options: MuleMsgOptions | undefined): boolean {
-  const { kind, payload } = encode(message, what);
+  const kind = kindOf(message);
+  const payload = encode(message, kind, what);
   if (payload.length > q.msgSize) {
     return reject(queue, 'UWSGI_ERR_MULE_MSG_SIZE',
       `mule_send_msg(): Message too long: ${payload.length} bytes for ${queue.name} (--mule-msg-size ${q.msgSize})`, options);
@@ -217,14 +229,14 @@ export function farmMsg(farm: string, message: unknown, options?: MuleMsgOptions
 /** True when this mule belongs to `farm` (or, without a name, to any farm). False outside mules. */
 export function inFarm(farm?: string): boolean {
   const id = muleId();
-  const q = state().queues;
+  const q = ST.queues;
   if (id === 0 || !q) return false;
   return q.farms.some((f) => (farm === undefined || f.name === farm) && f.members.includes(id));
 }
 
 /** Aborted when the master asks this mule to stop (reload, shutdown): stop timers, close resources. */
 export function muleStopSignal(): AbortSignal {
-  const st = state();
+  const st = ST;
   if (muleId() === 0 || !st.stop) throw new UwsgiError('UWSGI_ERR_NOT_IN_MULE', 'muleStopSignal(): only available in a mule');
   return st.stop.signal;
 }
@@ -234,32 +246,39 @@ export function setMuleMsgHook(hook: MuleMsgHook | undefined): void {
   if (hook !== undefined && typeof hook !== 'function') {
     throw new UwsgiError('UWSGI_ERR_MULE_SPEC', `setMuleMsgHook(): not a function: ${echo(hook)}`);
   }
-  state().hook = hook;
+  ST.hook = hook;
 }
 
 export function muleMsgHook(): MuleMsgHook | undefined {
-  return state().hook;
+  return ST.hook;
 }
 
 /** Per-queue counters (queued, bytes, sent, received, rejected) of this instance. */
 export function muleQueueStats(): QueueStats[] {
-  const q = state().queues;
+  const q = ST.queues;
   if (!q) return [];
   return [q.shared.stats(), ...q.mules.map((m) => m.stats()), ...q.farms.map((f) => f.queue.stats())];
 }
 
 // ---------------------------------------------------------------- receiving (mules only)
 
-interface Me { readonly q: MuleQueues; readonly id: number; readonly own: RingQueue; readonly farms: readonly FarmQueue[] }
+interface Me {
+  readonly q: MuleQueues;
+  readonly id: number;
+  readonly own: RingQueue;
+  readonly farms: readonly FarmQueue[];
+  /** The receivers of option-less calls (no deadline), built once: the hot path allocates none. */
+  readonly plain: { mule?: Receiver; farm?: Receiver };
+}
 
 function me(what: string): Me {
   const id = muleId();
   if (id === 0) throw new UwsgiError('UWSGI_ERR_NOT_IN_MULE', `${what}: you can receive mule messages only in a mule !!! (this thread is ${threadIdentity().role} ${threadIdentity().id})`);
-  const st = state();
+  const st = ST;
   const q = st.queues;
   if (!q) throw new UwsgiError('UWSGI_ERR_NOT_IN_MULE', `${what}: this mule has no queues attached`);
   if (!st.mine || st.mine.id !== id || st.mine.q !== q) {
-    st.mine = { q, id, own: q.mules[id - 1], farms: q.farms.filter((f) => f.members.includes(id)) };
+    st.mine = { q, id, own: q.mules[id - 1], farms: q.farms.filter((f) => f.members.includes(id)), plain: {} };
   }
   return st.mine;
 }
@@ -394,16 +413,28 @@ interface Receiver {
 
 function receiver(mode: Mode, options: MuleGetMsgOptions | undefined, what: string): Receiver {
   const who = me(what);
-  const farms = options?.farms ?? true;
-  const timeoutMs = timeoutOf(options, what);
-  who.q.board.setBusy(who.id, 0);
-  return { who, farms, mode, bits: bitsFor(mode, farms), deadline: timeoutMs < 0 ? Infinity : Date.now() + timeoutMs };
+  let rc: Receiver | undefined;
+  if (options === undefined) {
+    rc = who.plain[mode] ??= { who, farms: true, mode, bits: bitsFor(mode, true), deadline: Infinity };
+  } else {
+    const farms = options.farms ?? true;
+    const timeoutMs = timeoutOf(options, what);
+    rc = { who, farms, mode, bits: bitsFor(mode, farms), deadline: timeoutMs < 0 ? Infinity : Date.now() + timeoutMs };
+  }
+  who.q.board.setBusyMark(who.id, ST.taken << 1); // waiting (even mark)
+  return rc;
 }
 
+/** A message was taken: a new odd busy mark for --mule-harakiri (the master times it), and the baton. */
 function got(rc: Receiver, m: unknown): unknown {
   passBaton(rc.who, rc.mode, rc.farms);
-  rc.who.q.board.setBusy(rc.who.id, Date.now());
+  markBusy(rc.who.q, rc.who.id);
   return m;
+}
+
+function markBusy(q: MuleQueues, id: number): void {
+  ST.taken = (ST.taken + 1) & 0x3fffffff;
+  q.board.setBusyMark(id, (ST.taken << 1) | 1);
 }
 
 /** One look at the queues: a message, MULE_STOP, MULE_TIMEOUT, or the doorbell value to wait on. */
@@ -457,8 +488,21 @@ async function park(st: MuleApiState, cells: Int32Array, index: number, rung: nu
   }
 }
 
-async function receive(mode: Mode, options: MuleGetMsgOptions | undefined, what: string): Promise<unknown> {
-  const rc = receiver(mode, options, what);
+/**
+ * A message already queued resolves at once, without entering an async function (one
+ * promise per message, no receiver allocated for option-less calls); errors reject.
+ */
+function receiveNow(mode: Mode, options: MuleGetMsgOptions | undefined, what: string): Promise<unknown> {
+  try {
+    const rc = receiver(mode, options, what);
+    const m = fastTake(rc);
+    return m !== NOTHING ? Promise.resolve(m) : receive(rc);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+async function receive(rc: Receiver): Promise<unknown> {
   const cell = rc.who.q.board.doorbellCell(rc.who.id);
   let st: MuleApiState | undefined;
   for (;;) {
@@ -467,7 +511,7 @@ async function receive(mode: Mode, options: MuleGetMsgOptions | undefined, what:
     if (spinFor(rc)) continue;
     const l = look(rc);
     if (l.done) return l.value;
-    await park((st ??= state()), cell.array, cell.index, l.rung, l.left);
+    await park((st ??= ST), cell.array, cell.index, l.rung, l.left);
     // Woken (by a sender, the stop word or the deadline): stop advertising until the next park,
     // so a sender of a shared or farm queue does not pick this mule as the idle one meanwhile.
     rc.who.q.board.listen(rc.who.id, 0);
@@ -495,7 +539,7 @@ function receiveSync(mode: Mode, options: MuleGetMsgOptions | undefined, what: s
  * on the returned message (for --mule-harakiri) until its next muleGetMsg call.
  */
 export function muleGetMsg<T = unknown>(options?: MuleGetMsgOptions): Promise<T | MuleStop | MuleTimeout> {
-  return receive('mule', options, 'muleGetMsg()') as Promise<T | MuleStop | MuleTimeout>;
+  return receiveNow('mule', options, 'muleGetMsg()') as Promise<T | MuleStop | MuleTimeout>;
 }
 
 /** Blocking form of muleGetMsg (Atomics.wait): for mule code that runs synchronous loops. */
@@ -505,7 +549,7 @@ export function muleGetMsgSync<T = unknown>(options?: MuleGetMsgOptions): T | Mu
 
 /** Mules only: the next message of this mule's farms (a mule in no farm waits until timeout or stop). */
 export function farmGetMsg<T = unknown>(options?: Omit<MuleGetMsgOptions, 'farms'>): Promise<T | MuleStop | MuleTimeout> {
-  return receive('farm', options, 'farmGetMsg()') as Promise<T | MuleStop | MuleTimeout>;
+  return receiveNow('farm', options, 'farmGetMsg()') as Promise<T | MuleStop | MuleTimeout>;
 }
 
 export function farmGetMsgSync<T = unknown>(options?: Omit<MuleGetMsgOptions, 'farms'>): T | MuleStop | MuleTimeout {
@@ -525,13 +569,13 @@ export async function* muleMessages<T = unknown>(options?: Omit<MuleGetMsgOption
 /** Mark this mule idle for --mule-harakiri (the message it took is done). muleGetMsg does it on entry. */
 export function muleDone(): void {
   const id = muleId();
-  const q = state().queues;
-  if (id !== 0 && q) q.board.setBusy(id, 0);
+  const q = ST.queues;
+  if (id !== 0 && q) q.board.setBusyMark(id, ST.taken << 1);
 }
 
 /** Mark this mule busy since now (a handler started), for --mule-harakiri. */
 export function muleBusy(): void {
   const id = muleId();
-  const q = state().queues;
-  if (id !== 0 && q) q.board.setBusy(id, Date.now());
+  const q = ST.queues;
+  if (id !== 0 && q) markBusy(q, id);
 }

@@ -29,8 +29,10 @@
  *
  * Board layout: per mule id (1..N; 0 unused) two 64-byte lines: Int32 words DOORBELL (bumped
  * to wake the mule), LISTEN (bit set of the queue kinds the mule is waiting on, 0 when
- * busy), STOP (set by the master); then, on the second line, a Float64: the time (ms) at which
- * the mule took the message it is working on (0 = idle), read by the master for harakiri.
+ * busy), STOP (set by the master); then, on the second line, the BUSY mark the master reads
+ * for harakiri: odd while the mule works on a message (a new odd value per message taken),
+ * even while it waits. The master times how long one odd mark stays (no clock read on the
+ * mule's message path).
  */
 import { threadId, isMainThread } from 'node:worker_threads';
 import { UwsgiError, echo } from './errors.js';
@@ -377,16 +379,15 @@ const B_LISTEN = 1;
 const B_STOP = 2;
 /**
  * Two 64-byte cache lines per mule: the first holds the words senders read (DOORBELL,
- * LISTEN, STOP), the second the busy time the mule writes at every message, so a mule's
+ * LISTEN, STOP), the second the busy mark the mule writes at every message, so a mule's
  * own bookkeeping never bounces the line its senders poll.
  */
 const B_WORDS = 32;
-const B_BUSY_F64 = 8;
+const B_BUSY = 16;
 
 export class MuleBoard {
   readonly count: number;
   private readonly i32: Int32Array;
-  private readonly busy: Float64Array;
 
   static create(count: number): SharedArrayBuffer {
     return new SharedArrayBuffer((count + 1) * B_WORDS * 4);
@@ -395,7 +396,6 @@ export class MuleBoard {
   constructor(buffer: SharedArrayBuffer, count: number) {
     this.count = count;
     this.i32 = new Int32Array(buffer, 0, (count + 1) * B_WORDS);
-    this.busy = new Float64Array(buffer, 0, ((count + 1) * B_WORDS) / 2);
   }
 
   doorbell(id: number): number {
@@ -446,19 +446,20 @@ export class MuleBoard {
     return Atomics.load(this.i32, id * B_WORDS + B_STOP) !== 0;
   }
 
-  /** Master, at (re)spawn: clear the slot's stop flag, listen bits and busy time. */
+  /** Master, at (re)spawn: clear the slot's stop flag, listen bits and busy mark. */
   reset(id: number): void {
     Atomics.store(this.i32, id * B_WORDS + B_STOP, 0);
     Atomics.store(this.i32, id * B_WORDS + B_LISTEN, 0);
-    this.busy[id * (B_WORDS / 2) + B_BUSY_F64] = 0;
+    Atomics.store(this.i32, id * B_WORDS + B_BUSY, 0);
   }
 
-  setBusy(id: number, sinceMs: number): void {
-    this.busy[id * (B_WORDS / 2) + B_BUSY_F64] = sinceMs;
+  /** Mule side: odd = working on a message (a new value per message), even = waiting. A plain store: only the master's once-a-period check reads it. */
+  setBusyMark(id: number, mark: number): void {
+    this.i32[id * B_WORDS + B_BUSY] = mark;
   }
 
-  busySince(id: number): number {
-    return this.busy[id * (B_WORDS / 2) + B_BUSY_F64];
+  busyMark(id: number): number {
+    return Atomics.load(this.i32, id * B_WORDS + B_BUSY);
   }
 }
 
