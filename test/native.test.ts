@@ -84,9 +84,9 @@ function nextMessage(w: Worker, what: string): Promise<unknown> {
 }
 
 /** Runs a CommonJS snippet in a child node with native.ts loaded as `native`. */
-function runChild(body: string): { status: number | null; stdout: string; stderr: string } {
+function runChild(body: string, env: NodeJS.ProcessEnv = {}): { status: number | null; stdout: string; stderr: string } {
   const code = `require(${JSON.stringify(tsxCjsApi)}).register();\nconst native = require(${JSON.stringify(nativeTs)});\n${body}`;
-  const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', timeout: 20_000, env: process.env });
+  const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, ...env } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -159,6 +159,27 @@ test(`${tag} waitMilliseconds blocks for at least the requested time`, () => {
     assert.ok(took >= ms, `waitMilliseconds(${ms}) returned after ${took} ms`);
     assert.ok(took < 2000, `waitMilliseconds(${ms}) took ${took} ms`);
   }
+});
+
+test(`${tag} UWSGI_TS_WAIT_SPIN_US=0 (no spin tail) still waits at least the requested time`, () => {
+  const r = runChild(`
+    for (const ms of [1, 3, 0.5]) {
+      const t0 = performance.now();
+      native.waits.waitMilliseconds(ms);
+      const took = performance.now() - t0;
+      if (!(took >= ms)) { console.log('early ' + ms + ' ' + took); process.exit(3); }
+    }
+    console.log('ok');`, { UWSGI_TS_WAIT_SPIN_US: '0' });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /^ok$/m);
+});
+
+test(`${tag} a malformed UWSGI_TS_WAIT_SPIN_US is an error naming it and echoing the value`, () => {
+  const r = runChild(`
+    try { native.waits.waitMilliseconds(1); console.log('no error'); }
+    catch (e) { console.log(e.code + ' ' + e.message); }`, { UWSGI_TS_WAIT_SPIN_US: '25us' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^UWSGI_ERR_OPTION_VALUE .*UWSGI_TS_WAIT_SPIN_US "25us"/m);
 });
 
 test(`${tag} waitMillisecondsAsync resolves after at least the requested time without blocking the loop`, async () => {

@@ -9,16 +9,33 @@ import { UwsgiError } from './errors.js';
 /** A private cell nobody notifies: Atomics.wait on it can only time out. */
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
+/** The most the fallback spins per wait (ms): UWSGI_TS_WAIT_SPIN_US (validated in native.ts), default 300 µs. */
+const SPIN_CAP_MS = ((): number => {
+  const raw = process.env.UWSGI_TS_WAIT_SPIN_US;
+  const us = raw !== undefined && /^\d+$/.test(raw) ? Math.min(Number(raw), 100_000) : 300;
+  return us / 1000;
+})();
+/** How late Atomics.wait woke this thread lately (ms): a high-water mark that decays by 1/16 per wait. */
+let lateHigh = 0;
+
 /**
- * Blocks the calling thread for at least `ms` milliseconds with Atomics.wait.
- * Never call it on the master's main thread (it runs signals, the FIFO and
- * supervision). Atomics.wait is interrupted by worker.terminate().
+ * Blocks the calling thread for at least `ms` milliseconds with Atomics.wait, waking a
+ * margin early and spinning the rest on performance.now(), as the addon does with its
+ * timerfd (see native/src/waits_sync.cc): the margin follows this thread's recent
+ * lateness (+20%), capped by UWSGI_TS_WAIT_SPIN_US. Never call it on the master's main
+ * thread (it runs signals, the FIFO and supervision). Atomics.wait is interrupted by
+ * worker.terminate().
  */
 export function waitMillisecondsAtomics(ms: number): void {
   if (ms <= 0) return;
   const deadline = performance.now() + ms;
-  // Re-wait the remainder if the wait returned early; ends when the deadline passes.
-  for (let left = ms; left > 0; left = deadline - performance.now()) Atomics.wait(sleeper, 0, 0, left);
+  const wakeAt = deadline - Math.min(SPIN_CAP_MS, lateHigh * 1.2);
+  // Re-wait the remainder if the wait returned early.
+  for (let left = wakeAt - performance.now(); left > 0; left = wakeAt - performance.now()) {
+    Atomics.wait(sleeper, 0, 0, left);
+  }
+  if (SPIN_CAP_MS > 0) lateHigh = Math.max(performance.now() - wakeAt, lateHigh - lateHigh / 16);
+  while (performance.now() < deadline) { /* spin the tail */ }
 }
 
 /**

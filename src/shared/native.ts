@@ -147,10 +147,23 @@ export function nativeErrno(err: unknown): string | null {
 
 // ---- the two implementations ----
 
+/**
+ * UWSGI_TS_WAIT_SPIN_US: the most a blocking waitMilliseconds may spin before its deadline
+ * (µs, 0..100000, default 300; 0 = off). Checked here, named in the error, so a typo is not
+ * silently the default. Read once per thread by the addon and by the fallback.
+ */
+export const waitSpinEnvError: UwsgiError | null = ((): UwsgiError | null => {
+  const raw = process.env.UWSGI_TS_WAIT_SPIN_US;
+  if (raw === undefined || raw === '') return null;
+  if (/^\d+$/.test(raw) && Number(raw) <= 100_000) return null;
+  return new UwsgiError('UWSGI_ERR_OPTION_VALUE', `UWSGI_TS_WAIT_SPIN_US ${echo(raw)}: must be a whole number of microseconds between 0 and 100000`);
+})();
+
 function nativeWaits(a: Addon): NativeWaits {
   return {
     waitMilliseconds(ms) {
       checkMs('waitMilliseconds', 'ms', ms);
+      if (waitSpinEnvError) throw waitSpinEnvError;
       try {
         a.waitMilliseconds(ms);
       } catch (e) {
@@ -196,6 +209,7 @@ function fallbackWaits(reason: string): NativeWaits {
   return {
     waitMilliseconds(ms) {
       checkMs('waitMilliseconds', 'ms', ms);
+      if (waitSpinEnvError) throw waitSpinEnvError;
       waitMillisecondsAtomics(ms);
     },
     waitMillisecondsAsync(ms) {
