@@ -3,15 +3,25 @@
  * SharedArrayBuffer vs real uWSGI's python `uwsgi.sharedarea_*` calls, interleaved over
  * ROUNDS rounds; medians with min–max, and the ratios API/raw and API/uWSGI.
  *
- *   npx tsx bench/sharedarea.ts            (ROUNDS=5 OPS=5000000 by default)
+ *   npm run bench:sharedarea               (builds, then ROUNDS=5 OPS=5000000 by default)
+ *
+ * The API is the built product's (dist/, compiled ESM, as an app imports it): see
+ * bench/lib/dist-check.ts for why not src/ through tsx.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  attachSharedareas, createSharedareas, parseSharedareaSpec, sharedarea as sa,
-} from '../src/shared/sharedarea.js';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import type * as SharedareaModule from '../src/shared/sharedarea.js';
+import { srcNewerThan } from './lib/dist-check.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BUILT = path.join(ROOT, 'dist', 'shared', 'sharedarea.js');
+const stale = srcNewerThan(ROOT, BUILT);
+if (stale) console.log(`WARNING: ${stale} is newer than dist/: the bench runs the last build (npm run build)`);
+const { attachSharedareas, createSharedareas, parseSharedareaSpec, sharedarea: sa } = (await import(BUILT)) as typeof SharedareaModule;
 
 const ROUNDS = Math.max(3, Number(process.env.ROUNDS ?? 5));
 const OPS = Math.max(100_000, Number(process.env.OPS ?? 5_000_000));

@@ -115,24 +115,26 @@ test('word calls: little-endian, signed reads, wraparound, aliases', () => {
   assert.equal([...sa.read(0, 16, 8)], [8, 7, 6, 5, 4, 3, 2, 1]);
   assert.is(sa.readlong(0, 16), 0x0102030405060708n);
   sa.write8(0, 24, 127);
-  sa.inc8(0, 24);
+  // inc/dec return the new value, signed, as the read of the same width returns it
+  assert.is(sa.inc8(0, 24), -128, 'inc8 returns the wrapped new value');
   assert.is(sa.read8(0, 24), -128, 'inc8 wraps');
-  sa.dec8(0, 24, 2);
+  assert.is(sa.dec8(0, 24, 2), 126);
   assert.is(sa.read8(0, 24), 126);
-  sa.inc16(0, 26, 300);
-  sa.dec16(0, 26);
+  assert.is(sa.inc16(0, 26, 300), 300);
+  assert.is(sa.dec16(0, 26), 299);
   assert.is(sa.read16(0, 26), 299);
-  sa.inc32(0, 28, 5);
-  sa.dec32(0, 28, 7);
+  assert.is(sa.inc32(0, 28, 5), 5);
+  assert.is(sa.dec32(0, 28, 7), -2);
   assert.is(sa.read32(0, 28), -2);
-  sa.inc64(0, 32);
-  sa.inc64(0, 32, 41n);
-  sa.inclong(0, 32);
-  sa.dec64(0, 32, 50n);
+  assert.is(sa.inc64(0, 32), 1n);
+  assert.is(sa.inc64(0, 32, 41n), 42n);
+  assert.is(sa.inclong(0, 32), 43n);
+  assert.is(sa.dec64(0, 32, 50n), -7n);
   assert.is(sa.read64(0, 32), -7n);
   sa.write64(0, 40, 2n ** 63n - 1n);
-  sa.inc64(0, 40);
+  assert.is(sa.inc64(0, 40), -(2n ** 63n), 'inc64 returns the wrapped new value');
   assert.is(sa.read64(0, 40), -(2n ** 63n), 'inc64 wraps');
+  assert.is(sa.inc64(0, 40, 2n ** 64n - 1n), 2n ** 63n - 1n, 'an unsigned 64-bit amount wraps like -1');
   // last valid positions (uWSGI's 4-byte inc64 check is fixed: 8 bytes)
   sa.inc64(0, 4088);
   code(() => sa.inc64(0, 4089), 'UWSGI_ERR_SHAREDAREA_RANGE');
@@ -152,26 +154,26 @@ test('unaligned word calls (CAS on the containing word, span mutex across words)
   assert.is(v[2], 0);
   assert.is(v[11], 0);
   assert.is(sa.read64(0, 3), 0x1122334455667788n);
-  sa.inc64(0, 3, 0x100n);
+  assert.is(sa.inc64(0, 3, 0x100n), 0x1122334455667888n);
   assert.is(sa.read64(0, 3), 0x1122334455667888n);
   sa.write64(0, 3, -1n);
-  sa.inc64(0, 3);
+  assert.is(sa.inc64(0, 3), 0n);
   assert.is(sa.read64(0, 3), 0n, 'carry propagates across the word boundary');
   sa.write16(0, 17, -2); // inside one word
   assert.is(sa.read16(0, 17), -2);
   assert.is(sa.read8(0, 18), -1);
-  sa.inc16(0, 17, 3);
+  assert.is(sa.inc16(0, 17, 3), 1);
   assert.is(sa.read16(0, 17), 1);
   sa.write16(0, 23, 0x0102); // straddles words 2 and 3
   assert.equal([...v.subarray(23, 25)], [0x02, 0x01]);
-  sa.dec16(0, 23, 0x0103);
+  assert.is(sa.dec16(0, 23, 0x0103), -1);
   assert.is(sa.read16(0, 23), -1);
   sa.write32(0, 33, 0xdeadbeef); // inside word 4
   assert.is(sa.read32(0, 33), 0xdeadbeef | 0);
   sa.write32(0, 46, 7); // straddles
-  sa.inc32(0, 46, 0xffffffff);
+  assert.is(sa.inc32(0, 46, 0xffffffff), 6);
   assert.is(sa.read32(0, 46), 6);
-  sa.dec32(0, 46, 7);
+  assert.is(sa.dec32(0, 46, 7), -1);
   assert.is(sa.read32(0, 46), -1);
 });
 

@@ -330,76 +330,79 @@ function write64(id: number, pos: number, value: bigint): void {
 }
 
 // ---------------------------------------------------------------------------------------
-// inc / dec (atomic read-modify-write, two's-complement wraparound; updates++)
+// inc / dec (atomic read-modify-write, two's-complement wraparound; updates++). Each returns
+// the new value, signed, as the read of the same width would return it.
 
-function inc8(id: number, pos: number, amount = 1): void {
+function inc8(id: number, pos: number, amount = 1): number {
   const a = AREAS[id];
   if (a === undefined || a.id !== id || typeof pos !== 'number' || (pos >>> 0) !== pos || pos > a.maxPos ||
     typeof amount !== 'number' || (amount | 0) !== amount || amount < -128 || amount > 255) failWord('inc8', id, pos, 1, 'amount', amount, 8);
-  Atomics.add(a.i8, pos, amount);
+  const nv = ((Atomics.add(a.i8, pos, amount) + amount) << 24) >> 24;
   wrote(a.ctl);
+  return nv;
 }
 
-function dec8(id: number, pos: number, amount = 1): void {
+function dec8(id: number, pos: number, amount = 1): number {
   const a = AREAS[id];
   if (a === undefined || a.id !== id || typeof pos !== 'number' || (pos >>> 0) !== pos || pos > a.maxPos ||
     typeof amount !== 'number' || (amount | 0) !== amount || amount < -128 || amount > 255) failWord('dec8', id, pos, 1, 'amount', amount, 8);
-  Atomics.sub(a.i8, pos, amount);
+  const nv = ((Atomics.sub(a.i8, pos, amount) - amount) << 24) >> 24;
   wrote(a.ctl);
+  return nv;
 }
 
-function inc16(id: number, pos: number, amount = 1): void {
+function inc16(id: number, pos: number, amount = 1): number {
   const a = AREAS[id];
   if (a === undefined || a.id !== id || typeof pos !== 'number' || (pos >>> 0) !== pos || pos > a.last2 ||
     typeof amount !== 'number' || (amount | 0) !== amount || amount < -32768 || amount > 65535) failWord('inc16', id, pos, 2, 'amount', amount, 16);
-  if ((pos & 1) === 0) Atomics.add(a.i16, pos >> 1, amount);
-  else unaligned(a, 'inc16', pos, 2, OP_ADD, BigInt(amount));
+  const old = (pos & 1) === 0 ? Atomics.add(a.i16, pos >> 1, amount) : Number(unaligned(a, 'inc16', pos, 2, OP_ADD, BigInt(amount)));
   wrote(a.ctl);
+  return ((old + amount) << 16) >> 16;
 }
 
-function dec16(id: number, pos: number, amount = 1): void {
+function dec16(id: number, pos: number, amount = 1): number {
   const a = AREAS[id];
   if (a === undefined || a.id !== id || typeof pos !== 'number' || (pos >>> 0) !== pos || pos > a.last2 ||
     typeof amount !== 'number' || (amount | 0) !== amount || amount < -32768 || amount > 65535) failWord('dec16', id, pos, 2, 'amount', amount, 16);
-  if ((pos & 1) === 0) Atomics.sub(a.i16, pos >> 1, amount);
-  else unaligned(a, 'dec16', pos, 2, OP_ADD, -BigInt(amount));
+  const old = (pos & 1) === 0 ? Atomics.sub(a.i16, pos >> 1, amount) : Number(unaligned(a, 'dec16', pos, 2, OP_ADD, -BigInt(amount)));
   wrote(a.ctl);
+  return ((old - amount) << 16) >> 16;
 }
 
-function inc32(id: number, pos: number, amount = 1): void {
+function inc32(id: number, pos: number, amount = 1): number {
   const a = AREAS[id];
   if (a === undefined || a.id !== id || typeof pos !== 'number' || (pos >>> 0) !== pos || pos > a.last4 ||
     typeof amount !== 'number' || ((amount | 0) !== amount && (amount >>> 0) !== amount)) failWord('inc32', id, pos, 4, 'amount', amount, 32);
-  if ((pos & 3) === 0) Atomics.add(a.i32, pos >> 2, amount);
-  else unaligned(a, 'inc32', pos, 4, OP_ADD, BigInt(amount));
+  const old = (pos & 3) === 0 ? Atomics.add(a.i32, pos >> 2, amount) : Number(unaligned(a, 'inc32', pos, 4, OP_ADD, BigInt(amount)));
   wrote(a.ctl);
+  return (old + amount) | 0;
 }
 
-function dec32(id: number, pos: number, amount = 1): void {
+function dec32(id: number, pos: number, amount = 1): number {
   const a = AREAS[id];
   if (a === undefined || a.id !== id || typeof pos !== 'number' || (pos >>> 0) !== pos || pos > a.last4 ||
     typeof amount !== 'number' || ((amount | 0) !== amount && (amount >>> 0) !== amount)) failWord('dec32', id, pos, 4, 'amount', amount, 32);
-  if ((pos & 3) === 0) Atomics.sub(a.i32, pos >> 2, amount);
-  else unaligned(a, 'dec32', pos, 4, OP_ADD, -BigInt(amount));
+  const old = (pos & 3) === 0 ? Atomics.sub(a.i32, pos >> 2, amount) : Number(unaligned(a, 'dec32', pos, 4, OP_ADD, -BigInt(amount)));
   wrote(a.ctl);
+  return (old - amount) | 0;
 }
 
-function inc64(id: number, pos: number, amount = 1n): void {
+function inc64(id: number, pos: number, amount = 1n): bigint {
   const a = AREAS[id];
   if (a === undefined || a.id !== id || typeof pos !== 'number' || (pos >>> 0) !== pos || pos > a.last8 ||
     typeof amount !== 'bigint' || (BigInt.asIntN(64, amount) !== amount && BigInt.asUintN(64, amount) !== amount)) failWord('inc64', id, pos, 8, 'amount', amount, 64);
-  if ((pos & 7) === 0) Atomics.add(a.b64, pos >> 3, amount);
-  else unaligned(a, 'inc64', pos, 8, OP_ADD, amount);
+  const old = (pos & 7) === 0 ? Atomics.add(a.b64, pos >> 3, amount) : unaligned(a, 'inc64', pos, 8, OP_ADD, amount);
   wrote(a.ctl);
+  return BigInt.asIntN(64, old + amount);
 }
 
-function dec64(id: number, pos: number, amount = 1n): void {
+function dec64(id: number, pos: number, amount = 1n): bigint {
   const a = AREAS[id];
   if (a === undefined || a.id !== id || typeof pos !== 'number' || (pos >>> 0) !== pos || pos > a.last8 ||
     typeof amount !== 'bigint' || (BigInt.asIntN(64, amount) !== amount && BigInt.asUintN(64, amount) !== amount)) failWord('dec64', id, pos, 8, 'amount', amount, 64);
-  if ((pos & 7) === 0) Atomics.sub(a.b64, pos >> 3, amount);
-  else unaligned(a, 'dec64', pos, 8, OP_ADD, -amount);
+  const old = (pos & 7) === 0 ? Atomics.sub(a.b64, pos >> 3, amount) : unaligned(a, 'dec64', pos, 8, OP_ADD, -amount);
   wrote(a.ctl);
+  return BigInt.asIntN(64, old - amount);
 }
 
 // ---------------------------------------------------------------------------------------
