@@ -67,6 +67,9 @@ const failing: Array<{ name: string; args: string[]; expect: RegExp }> = [
   { name: 'listen backlog over somaxconn', args: ['--listen', '99999999', '--module', HELLO, '--http-socket', ':0'], expect: /--listen 99999999: Listen queue size is greater than the system max net\.core\.somaxconn/ },
   { name: 'unwritable pidfile', args: ['--pidfile', '/nonexistent-dir/app.pid', '--module', HELLO, '--http-socket', '127.0.0.1:0'], expect: /\[UWSGI_ERR_OPTION_VALUE\] --pidfile "\/nonexistent-dir\/app\.pid": cannot write it/ },
   { name: 'bad sharedarea size', args: ['--sharedarea', '0', '--module', HELLO, '--http-socket', ':0'], expect: /you need to set a size for a sharedarea/ },
+  // A malformed value is reported even when a piece is also missing (here: no --module).
+  { name: 'bad port, no module', args: ['--http-socket', '127.0.0.1:99999'], expect: /\[UWSGI_ERR_ADDRESS\] invalid port for option --http-socket: "127\.0\.0\.1:99999"/ },
+  { name: 'bad sharedarea spec, no module', args: ['--sharedarea', 'pages=x', '--socket', '127.0.0.1:0'], expect: /\[UWSGI_ERR_OPTION_VALUE\] --sharedarea: .*"x" is not a decimal page count/ },
 ];
 for (const f of failing) {
   test(`bad input exits 1 before any thread starts: ${f.name}`, async () => {

@@ -12,6 +12,7 @@ import { log } from '../shared/log-writer.js';
 import { createScoreboard } from '../shared/scoreboard.js';
 import type { ListenerInit, WorkerSettings } from '../shared/messages.js';
 import { nativeKind } from '../shared/native.js';
+import { parseAddress } from '../shared/address.js';
 import { parseSharedareaSpec, createSharedareas, attachSharedareas, syncSharedareaFiles, releaseLocksHeldBy } from '../shared/sharedarea.js';
 import { setThreadIdentity } from '../shared/thread-identity.js';
 import { splitModuleSpec } from '../shared/module-import.js';
@@ -82,6 +83,10 @@ function readSomaxconn(): number | null {
 
 /** Checks that need no thread: fail before anything starts. */
 function preflight(o: ResolvedOptions, cwd: string): void {
+  // Malformed values first (an address, a sharedarea spec), so a config with several
+  // faults reports the bad value rather than a missing piece.
+  for (const req of listenerRequests(o)) parseAddress(req.value, req.option);
+  for (const v of o.sharedarea) parseSharedareaSpec(v, '--sharedarea');
   if (!o.module) {
     throw new UwsgiError('UWSGI_ERR_NO_APP', 'no application: give --module FILE[:EXPORT] (an Express/Fastify handler or an object with fetch())');
   }
