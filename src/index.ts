@@ -9,7 +9,7 @@
  * await rt.stop();
  * ```
  */
-// Workers and mules import this module too (for sharedarea and the mule API), so the
+// Workers and mules import this module too (for sharedarea, the mule API, runInFarm), so the
 // master's modules (effect, supervision) load lazily, only when start() is called.
 import type { ResolvedOptions } from './shared/options-table.js';
 import type { Runtime } from './master/master.js';
@@ -24,6 +24,9 @@ export {
   muleStopSignal, setMuleMsgHook, muleQueueStats, muleDone, muleBusy, MULE_STOP, MULE_TIMEOUT,
   type MuleStop, type MuleTimeout, type MuleMsgOptions, type MuleGetMsgOptions, type MuleMsgHook,
 } from './shared/mule-api.js';
+export {
+  runInFarm, runInFarmWith, taskFarmStats, type RunInFarmOptions, type TaskFarmStats,
+} from './shared/task-farm-api.js';
 export { registerHookAction } from './shared/hook-actions.js';
 export { workerId } from './shared/thread-identity.js';
 

@@ -21,6 +21,8 @@ import { ProxyDispatcher } from './proxy-dispatch.js';
 import { ResourceScope } from './resource-scope.js';
 import { WorkerPool, type WorkerThreadInfo } from './worker-pool.js';
 import { MulePool } from './mule-pool.js';
+import { parseTaskFarms } from './task-farm-spec.js';
+import { TaskFarms, openTaskFarms } from './task-farms.js';
 import { pendingOptionWarnings } from './pending-options.js';
 import { watchTouches } from './touch-watch.js';
 
@@ -116,6 +118,7 @@ function warnReusePortLoss(): void {
 
 export async function startRuntime(o: ResolvedOptions, cwd = process.cwd(), list?: ReadonlyArray<readonly [string, string]>): Promise<Runtime> {
   preflight(o, cwd);
+  const taskFarmSpecs = parseTaskFarms(o['task-farm'], cwd);
   setThreadIdentity({ role: 'master', id: 0 });
   const scope = await ResourceScope.open();
   let resolveStopped!: () => void;
@@ -150,7 +153,12 @@ export async function startRuntime(o: ResolvedOptions, cwd = process.cwd(), list
     }
 
     // Mule queues exist before any worker, so every worker can reach them from its first request.
-    const mules = MulePool.create(o, cwd, areas, list);
+    const farms = new TaskFarms();
+    const mules = MulePool.create(o, cwd, areas, list, farms);
+
+    // Task farms (piscina pools) next: released after the workers and mules that call them.
+    const mercyMs = (o['reload-mercy'] || 60) * 1000;
+    await openTaskFarms(scope, farms, taskFarmSpecs, mercyMs);
 
     // Listeners.
     const proxy = new ProxyDispatcher(() => pool.accepting());
@@ -186,6 +194,7 @@ export async function startRuntime(o: ResolvedOptions, cwd = process.cwd(), list
       minWorkerLifetimeMs: o['min-worker-lifetime'] * 1000,
       harakiriMs: o.harakiri * 1000,
       proxy: anyProxy ? proxy : undefined,
+      taskFarms: farms,
       onThreadExit: (threadId) => {
         for (const r of releaseLocksHeldBy(threadId)) log.line(r.message);
         mules.threadExited(threadId);
@@ -193,7 +202,6 @@ export async function startRuntime(o: ResolvedOptions, cwd = process.cwd(), list
       mules: mules.init,
       entry: WORKER_ENTRY,
     });
-    const mercyMs = (o['reload-mercy'] || 60) * 1000;
     await scope.acquire('workers', async () => { await pool.start(); return pool; }, (p) => p.stop(true, mercyMs));
 
     // Mules.
@@ -206,7 +214,7 @@ export async function startRuntime(o: ResolvedOptions, cwd = process.cwd(), list
       path: l.address.kind === 'unix' ? l.address.path : undefined,
       acceptMode: l.mode,
     }));
-    log.line(`*** uwsgi-ts is ready: ${o.workers} worker${o.workers === 1 ? '' : 's'}${mules.count ? `, ${mules.count} mule${mules.count === 1 ? '' : 's'}` : ''} accepting on ${addresses.map((a) => a.address).join(', ')} ***`);
+    log.line(`*** uwsgi-ts is ready: ${o.workers} worker${o.workers === 1 ? '' : 's'}${mules.count ? `, ${mules.count} mule${mules.count === 1 ? '' : 's'}` : ''}${farms.count ? `, ${farms.count} task farm${farms.count === 1 ? '' : 's'}` : ''} accepting on ${addresses.map((a) => a.address).join(', ')} ***`);
 
     const intervalMs = o['check-interval'] * 1000;
     await scope.onClose('touch-reload', watchTouches(o['touch-reload'], intervalMs, 'grace them all !!!', () => void runtime.reload()));
@@ -232,6 +240,7 @@ export async function startRuntime(o: ResolvedOptions, cwd = process.cwd(), list
         stopping ??= (async () => {
           log.line(graceful ? 'graceful shutdown: finishing in-flight requests...' : 'brutal shutdown: stopping every thread now...');
           if (!graceful) {
+            farms.abandon();
             await Promise.all([pool.stop(false, 0), mules.stop(false)]);
           }
           await scope.close();

@@ -22,6 +22,7 @@ import { attachMuleQueues } from '../shared/mule-api.js';
 import { allQueues, createMuleQueues, openMuleQueues, type MuleQueues, type MuleQueuesInit, type RingQueue } from '../shared/mule-queues.js';
 import type { MuleCommand, MuleEvent, MuleInit, MuleProgram } from '../mule/mule-init.js';
 import { BackoffById } from './backoff.js';
+import type { TaskPortSource } from './task-farms.js';
 
 const MULE_ENTRY = new URL('../mule/mule-main.js', import.meta.url);
 const SCRIPT_EXT = /\.(?:m?js|cjs|m?ts|cts)$/;
@@ -140,6 +141,7 @@ export class MulePool {
     private readonly o: ResolvedOptions,
     private readonly cwd: string,
     private readonly areas: readonly unknown[],
+    private readonly taskFarms: TaskPortSource | undefined,
   ) {
     this.init = init;
     this.count = slots.length;
@@ -151,17 +153,17 @@ export class MulePool {
    * _HOOK for a bad value, before any thread starts. `order` (the resolver's ordered option
    * list) makes --mules/--mule ids follow the command-line order.
    */
-  static create(o: ResolvedOptions, cwd: string, areas: readonly unknown[], order?: ReadonlyArray<readonly [string, string]>): MulePool {
+  static create(o: ResolvedOptions, cwd: string, areas: readonly unknown[], order?: ReadonlyArray<readonly [string, string]>, taskFarms?: TaskPortSource): MulePool {
     const slots = muleSlots(o, cwd, order);
     const farms = o.farm.map((v) => parseFarm(v, slots.length));
     for (const h of o['hook-as-mule']) parseHook(h, 'hook-as-mule');
-    if (slots.length === 0) return new MulePool(slots, null, o, cwd, areas);
+    if (slots.length === 0) return new MulePool(slots, null, o, cwd, areas, taskFarms);
 
     const init = createMuleQueues({ count: slots.length, msgSize: o['mule-msg-size'], maxMessages: o['mule-queue-size'], farms });
     farms.forEach((f, i) => log.line(`created farm ${i + 1} name: ${f.name} mules:${o.farm[i].slice(o.farm[i].indexOf(':') + 1)}`));
     // The master thread can send too (library use of start() from the main thread).
     attachMuleQueues(init);
-    return new MulePool(slots, init, o, cwd, areas);
+    return new MulePool(slots, init, o, cwd, areas, taskFarms);
   }
 
   /** Spawn every mule in id order; resolve when all ran their hooks and resolved their program, reject on the first failure. */
@@ -187,6 +189,7 @@ export class MulePool {
     const generation = (this.generations.get(id) ?? 0) + 1;
     this.generations.set(id, generation);
     this.queues!.board.reset(id);
+    const tasks = this.taskFarms?.connect(`mule ${id}`);
     const init: MuleInit = {
       role: 'mule', id, generation,
       value: slot.value,
@@ -196,8 +199,9 @@ export class MulePool {
       queues: this.init!,
       sharedareas: this.areas,
       hooks: this.o['hook-as-mule'],
+      tasks: tasks?.port,
     };
-    const thread = new Worker(MULE_ENTRY, { workerData: init, stdout: false, stderr: false });
+    const thread = new Worker(MULE_ENTRY, { workerData: init, transferList: tasks ? [tasks.port] : [], stdout: false, stderr: false });
     const tid = thread.threadId; // reads -1 once the thread has exited
     let resolveReady!: () => void;
     let rejectReady!: (e: Error) => void;
@@ -230,6 +234,7 @@ export class MulePool {
     });
     thread.once('exit', (code) => {
       if (this.live.get(id) === live) this.live.delete(id);
+      tasks?.close();
       this.threadExited(tid);
       releaseLocksHeldBy(tid);
       if (!live.isReady) rejectReady(fatal ?? new UwsgiError('UWSGI_ERR_WORKER_CRASH', `mule ${id} (--mule ${echo(slot.value)}) exited with code ${code} before it was ready`));

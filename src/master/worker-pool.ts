@@ -15,6 +15,7 @@ import { connectControl, type Remote } from '../shared/control-channel.js';
 import { UwsgiError } from '../shared/errors.js';
 import { BackoffById } from './backoff.js';
 import type { ProxyDispatcher, ProxyTarget } from './proxy-dispatch.js';
+import type { TaskPortSource } from './task-farms.js';
 
 export interface WorkerPoolOptions {
   readonly workers: number;
@@ -31,6 +32,8 @@ export interface WorkerPoolOptions {
   /** Called when a thread of this pool exits (sharedarea lock recovery, stats). */
   readonly onThreadExit?: (threadId: number) => void;
   readonly entry: URL;
+  /** Task farms: a runInFarm() port for every thread spawned. */
+  readonly taskFarms?: TaskPortSource;
 }
 
 export interface WorkerThreadInfo {
@@ -106,6 +109,7 @@ export class WorkerPool {
     const control = new MessageChannel();
     let proxyPorts: MessageChannel | undefined;
     if (this.opts.proxy) proxyPorts = new MessageChannel();
+    const tasks = this.opts.taskFarms?.connect(`worker ${id}`);
     const init: WorkerInit = {
       role: 'worker', id, slot, generation,
       listeners: this.opts.listeners,
@@ -115,9 +119,11 @@ export class WorkerPool {
       mules: this.opts.mules,
       control: control.port2,
       proxy: proxyPorts?.port2,
+      tasks: tasks?.port,
     };
     const transfer: MessagePort[] = [control.port2];
     if (proxyPorts) transfer.push(proxyPorts.port2);
+    if (tasks) transfer.push(tasks.port);
     const thread = new Worker(this.opts.entry, { workerData: init, transferList: transfer, stdout: false, stderr: false });
     const threadId = thread.threadId; // -1 once the thread has exited
     const remote = connectControl<WorkerControl>(control.port1, `worker ${id}`, Math.max(5000, this.opts.workerReloadMercyMs + 5000));
@@ -176,6 +182,7 @@ export class WorkerPool {
       this.scoreboard.setStatus(slot, WorkerStatus.Dead);
       this.freeSlots.push(slot);
       remote.close();
+      tasks?.close();
       if (proxyTarget) this.opts.proxy!.dropTarget(proxyTarget);
       this.opts.onThreadExit?.(threadId);
       if (live.state === 'starting') rejectAccepting(fatal ?? new UwsgiError('UWSGI_ERR_WORKER_CRASH', `worker ${id} exited with code ${code} before accepting`));

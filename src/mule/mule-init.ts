@@ -2,6 +2,7 @@
  * What the master hands a mule thread at spawn, and the messages between them.
  * (Types only; the master imports them, the mule never imports the master.)
  */
+import type { MessagePort } from 'node:worker_threads';
 import type { MuleQueuesInit } from '../shared/mule-queues.js';
 
 /** What a mule runs (parsed from its `--mule` value by the master). */
@@ -27,6 +28,8 @@ export interface MuleInit {
   readonly sharedareas: readonly unknown[];
   /** --hook-as-mule values, already validated by the master. */
   readonly hooks: readonly string[];
+  /** Task farms: this thread's port for runInFarm() requests; absent without --task-farm. */
+  readonly tasks?: MessagePort;
 }
 
 /** Mule → master, on parentPort. */

@@ -15,6 +15,7 @@ import { attachSharedareas } from '../shared/sharedarea.js';
 import { setThreadIdentity } from '../shared/thread-identity.js';
 import { runHookChain, type HookFunction } from '../shared/hook-actions.js';
 import { attachMuleQueues, initMuleStop } from '../shared/mule-api.js';
+import { attachTaskFarms } from '../shared/task-farm-api.js';
 import type { MuleCommand, MuleEvent, MuleInit } from './mule-init.js';
 import { loadApp, resolveProgram, runProgram } from './mule-program.js';
 
@@ -25,6 +26,7 @@ const post = (e: MuleEvent): void => port.postMessage(e);
 setThreadIdentity({ role: 'mule', id: init.id });
 attachSharedareas(init.sharedareas as Parameters<typeof attachSharedareas>[0]);
 attachMuleQueues(init.queues);
+attachTaskFarms(init.tasks);
 const stop = initMuleStop();
 port.on('message', (m: MuleCommand) => {
   if (m && m.type === 'stop') stop.abort(new UwsgiError('UWSGI_ERR_STOPPED', `mule ${init.id}: stop requested by the master`));

@@ -47,6 +47,12 @@ export const ERROR_CATALOGUE = {
   UWSGI_ERR_MULE_MSG_SIZE: 'a mule message is larger than --mule-msg-size',
   UWSGI_ERR_NOT_IN_MULE: 'a mule-only API was called outside a mule',
   UWSGI_ERR_HOOK: 'a hook action is malformed or failed',
+  // task farms (piscina pools)
+  UWSGI_ERR_TASK_FARM: 'a --task-farm value is malformed or its module fails to load, or runInFarm names a task farm or function that does not exist',
+  UWSGI_ERR_TASK_FARM_FULL: 'a task farm already holds as many tasks as its threads plus its queue= limit; the task was not queued',
+  UWSGI_ERR_TASK_FAILED: 'a task threw, its task thread died, or its arguments or result cannot be structured-cloned',
+  UWSGI_ERR_TASK_TIMEOUT: 'a runInFarm call did not settle within its timeoutMs',
+  UWSGI_ERR_TASK_ABORTED: 'a runInFarm call was aborted by its AbortSignal',
   // runtime state
   UWSGI_ERR_STOPPED: 'the runtime was stopped while the call was pending',
 } as const;

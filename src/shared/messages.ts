@@ -55,6 +55,8 @@ export interface WorkerInit {
   readonly control: MessagePort;
   /** proxy mode: port on which the master forwards connections' bytes. */
   readonly proxy?: MessagePort;
+  /** Task farms: this thread's port for runInFarm() requests (shared/task-farm-api.ts); absent without --task-farm. */
+  readonly tasks?: MessagePort;
 }
 
 export type WorkerEvent =

@@ -174,6 +174,9 @@ export const OPTION_TABLE = [
     arg: 'PATH', help: 'reload every mule when this file is touched' },
   { name: 'hook-as-mule', aliases: [], short: undefined, kind: 'list', default: [], group: 'mules', immediate: false,
     arg: 'ACTION:ARGS', help: 'hook run in every mule when it starts' },
+  { name: 'task-farm', aliases: [], short: undefined, kind: 'list', default: [], group: 'mules', immediate: false,
+    impliesMaster: true, arg: 'name=NAME,file=FILE[,threads=N][,queue=N]',
+    help: 'uwsgi-ts: a pool of task threads (piscina) running exported functions of FILE for runInFarm(); short form NAME:FILE; threads default 2, queue (tasks waiting for a thread) default 1000' },
 
   // ---------------------------------------------------------------- config
   { name: 'ini', aliases: [], short: undefined, kind: 'list', default: [], group: 'config', immediate: true,

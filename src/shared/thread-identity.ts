@@ -1,10 +1,10 @@
 /**
- * Which actor the current thread is (master, worker N, mule N), for the APIs that
+ * Which actor the current thread is (master, worker N, mule N, a task thread), for the APIs that
  * behave differently per actor (muleId(), sharedarea lock ownership, log prefixes).
  * Stored on globalThis so that two copies of this module (the package imported by an
  * app under another path) still agree.
  */
-export type ThreadRole = 'master' | 'worker' | 'mule' | 'embedded';
+export type ThreadRole = 'master' | 'worker' | 'mule' | 'task' | 'embedded';
 export interface ThreadIdentity { readonly role: ThreadRole; readonly id: number }
 
 const KEY = Symbol.for('uwsgi-ts.thread-identity');

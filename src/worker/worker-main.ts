@@ -10,6 +10,7 @@ import type { WorkerControl, WorkerEvent, WorkerInit } from '../shared/messages.
 import { exposeControl } from '../shared/control-channel.js';
 import { attachSharedareas } from '../shared/sharedarea.js';
 import { attachMuleQueues } from '../shared/mule-api.js';
+import { attachTaskFarms } from '../shared/task-farm-api.js';
 import { setThreadIdentity } from '../shared/thread-identity.js';
 import { loadApp } from './app-loader.js';
 import { createRequestServer, closeIdleConnections, endKeepAlive, type ServeState } from './serve.js';
@@ -23,6 +24,7 @@ const post = (e: WorkerEvent): void => port.postMessage(e);
 setThreadIdentity({ role: 'worker', id: init.id });
 attachSharedareas(init.sharedareas as Parameters<typeof attachSharedareas>[0]);
 attachMuleQueues(init.mules);
+attachTaskFarms(init.tasks);
 const scoreboard = new Scoreboard(init.scoreboard);
 
 async function main(): Promise<void> {
