@@ -83,13 +83,16 @@ export function attachLocalTaskFarms(local: LocalTaskFarms | undefined, current?
   ST.local = local;
 }
 
-function send(req: TaskRequest, what: string): Promise<unknown> {
+/** `runInFarm("farm", "fn")` for messages (built only when an error needs it). */
+const callText = (farm: unknown, fn: unknown): string => `runInFarm(${echo(farm)}, ${echo(fn)})`;
+
+function send(req: TaskRequest, what: () => string): Promise<unknown> {
   const port = ST.port!;
   return new Promise((resolve, reject) => {
     try {
       port.postMessage(req);
     } catch (e) {
-      reject(new UwsgiError('UWSGI_ERR_TASK_FAILED', `${what}: the arguments cannot be sent to a task thread (structured clone): ${(e as Error).message}`, { cause: e }));
+      reject(new UwsgiError('UWSGI_ERR_TASK_FAILED', `${what()}: the arguments cannot be sent to a task thread (structured clone): ${(e as Error).message}`, { cause: e }));
       return;
     }
     ST.pending.set(req.id, { resolve, reject });
@@ -134,7 +137,8 @@ function reasonText(reason: unknown): string {
 }
 
 function checkCall(farm: unknown, fn: unknown, args: unknown, options: RunInFarmOptions | undefined): void {
-  const what = `runInFarm(${echo(farm)}, ${echo(fn)})`;
+  if (typeof farm === 'string' && farm !== '' && typeof fn === 'string' && fn !== '' && Array.isArray(args) && options === undefined) return; // the common call
+  const what = callText(farm, fn);
   if (typeof farm !== 'string' || farm === '') throw new UwsgiError('UWSGI_ERR_TASK_FARM', `${what}: the farm name must be a non-empty string, got ${echo(farm)}`);
   if (typeof fn !== 'string' || fn === '') throw new UwsgiError('UWSGI_ERR_TASK_FARM', `${what}: the function name must be a non-empty string, got ${echo(fn)}`);
   if (!Array.isArray(args)) throw new UwsgiError('UWSGI_ERR_TASK_FARM', `${what}: args must be an array, got ${echo(args)}`);
@@ -156,25 +160,25 @@ export function runInFarmWith<R = unknown>(farm: string, fn: string, args: reado
   } catch (e) {
     return Promise.reject(e);
   }
-  const what = `runInFarm(${echo(farm)}, ${echo(fn)})`;
   const o = options ?? {};
-  if (o.signal?.aborted) return Promise.reject(new UwsgiError('UWSGI_ERR_TASK_ABORTED', `${what}: its signal was already aborted (${reasonText(o.signal.reason)})`));
+  const what = (): string => callText(farm, fn);
+  if (o.signal?.aborted) return Promise.reject(new UwsgiError('UWSGI_ERR_TASK_ABORTED', `${what()}: its signal was already aborted (${reasonText(o.signal.reason)})`));
   const cancellable = o.timeoutMs !== undefined || o.signal !== undefined;
   const local = ST.local;
   if (local) {
     if (!cancellable) return local.run(farm, fn, args) as Promise<R>;
-    return guarded(what, o, (signal) => local.run(farm, fn, args, signal), () => { /* the signal told the pool */ }) as Promise<R>;
+    return guarded(what(), o, (signal) => local.run(farm, fn, args, signal), () => { /* the signal told the pool */ }) as Promise<R>;
   }
   if (ST.port) {
     const id = ST.nextId++;
     const req: TaskRequest = { t: 'run', id, farm, fn, args, c: cancellable };
     if (!cancellable) return send(req, what) as Promise<R>;
-    return guarded(what, o, () => send(req, what), (reason) => cancelRemote(id, reason)) as Promise<R>;
+    return guarded(what(), o, () => send(req, what), (reason) => cancelRemote(id, reason)) as Promise<R>;
   }
   const role = threadIdentity().role;
   return Promise.reject(new UwsgiError('UWSGI_ERR_TASK_FARM', role === 'task'
-    ? `${what}: task threads cannot start tasks themselves (call the function directly)`
-    : `${what}: no task farm is configured in this ${role === 'embedded' ? 'process' : role} (start the instance with --task-farm name=NAME,file=FILE)`));
+    ? `${what()}: task threads cannot start tasks themselves (call the function directly)`
+    : `${what()}: no task farm is configured in this ${role === 'embedded' ? 'process' : role} (start the instance with --task-farm name=NAME,file=FILE)`));
 }
 
 /**
@@ -194,5 +198,5 @@ export function taskFarmStats(): Promise<TaskFarmStats[]> {
   if (ST.local) return Promise.resolve(ST.local.stats());
   if (!ST.port) return Promise.resolve([]);
   const id = ST.nextId++;
-  return send({ t: 'stats', id }, 'taskFarmStats()') as Promise<TaskFarmStats[]>;
+  return send({ t: 'stats', id }, () => 'taskFarmStats()') as Promise<TaskFarmStats[]>;
 }
