@@ -382,15 +382,30 @@ function spinFor(rc: Receiver): boolean {
   const until = performance.now() + budget;
   for (let i = 1; ; i++) {
     if (anyRecords(rc)) {
-      spinBudget = SPIN_MS;
+      if (spinBudget < SPIN_MS) spinBudget = SPIN_MS;
       probeEvery = SPIN_PROBE;
       return true;
     }
     if ((i & 15) === 0 && performance.now() > until) break;
   }
   if (probe) probeEvery = Math.min(SPIN_PROBE_MAX, probeEvery * 2); // a failed probe: probe half as often
-  spinBudget = probe || budget / 2 < SPIN_MS / 8 ? 0 : budget / 2;
+  spinBudget = probe || budget / 2 < SPIN_MS / 8 ? 0 : Math.min(budget, SPIN_MS) / 2;
   return false;
+}
+
+/**
+ * A park that ended soon after it began (a message came within NEAR_MISS_SPINS looks) means
+ * the look gave up just short, typically because the peer of a request/response pair was
+ * itself parked and took an event-loop wake-up to answer: stretch the next look to 1.5× the
+ * time it took (at most NEAR_MISS_SPINS × the budget), so both sides settle into looking
+ * instead of both parking. Long parks (sparse messages) leave the budget to decay as before.
+ */
+const NEAR_MISS_SPINS = 4;
+
+function nearMiss(parkedMs: number): void {
+  if (SPIN_MS === 0 || parkedMs > SPIN_MS * NEAR_MISS_SPINS) return;
+  spinBudget = Math.min(SPIN_MS * NEAR_MISS_SPINS, Math.max(spinBudget, parkedMs * 1.5));
+  probeEvery = SPIN_PROBE;
 }
 
 function holdAlive(st: MuleApiState): void {
@@ -511,7 +526,9 @@ async function receive(rc: Receiver): Promise<unknown> {
     if (spinFor(rc)) continue;
     const l = look(rc);
     if (l.done) return l.value;
+    const parkedAt = performance.now();
     await park((st ??= ST), cell.array, cell.index, l.rung, l.left);
+    nearMiss(performance.now() - parkedAt);
     // Woken (by a sender, the stop word or the deadline): stop advertising until the next park,
     // so a sender of a shared or farm queue does not pick this mule as the idle one meanwhile.
     rc.who.q.board.listen(rc.who.id, 0);
