@@ -144,8 +144,10 @@ test('a worker reload (SIGHUP) does not restart the pools: a running task finish
     s.signal('SIGHUP');
     await s.waitFor(/workers reloaded: 2 of 2 replaced/, 20_000);
     assert.equal(await run(s, 'add', [2, 3]), { ok: true, value: 5 });
-    for (let i = 0; i < 200 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 50));
-    assert.is(readFileSync(file, 'utf8'), 'task finished');
+    // Poll the content, not the file's existence: writeFileSync creates the file before it writes (CI caught '' once).
+    const content = (): string => (existsSync(file) ? readFileSync(file, 'utf8') : '');
+    for (let i = 0; i < 200 && content() !== 'task finished'; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.is(content(), 'task finished');
     assert.is(s.output().match(/created task farm 1 /g)?.length, 1, 'the pool was created once');
     const stats = JSON.parse((await request(s.ports[0], '/stats')).body) as TaskFarmStats[];
     assert.is(stats[0].completed, 2);
