@@ -169,6 +169,40 @@ test('threads: 3 producers × 3000 messages to the shared queue, 2 async mules +
   await Promise.all([...consumers, ...producers].map((t) => t.worker.terminate()));
 });
 
+test('threads: an idle mule blocks in the kernel, a mule with a running timer waits in its event loop; both get every message', async () => {
+  const init = createMuleQueues({ count: 2, msgSize: 1024, maxMessages: 64, farms: [] });
+  const idle = startThread({ role: 'mule', id: 1, init });
+  const ticking = startThread({ role: 'ticking-mule', id: 2, init });
+  // Let both park before the messages come, then feed each with pauses so they park again.
+  for (let round = 0; round < 5; round++) {
+    await new Promise((r) => setTimeout(r, 40));
+    for (let i = 0; i < 20; i++) {
+      assert.ok(muleMsgFrom(init, { r: round, i }, 1));
+      assert.ok(muleMsgFrom(init, { r: round, i }, 2));
+    }
+  }
+  await drained(init);
+  // The stop arrives while both are parked: the blocked one is woken by its doorbell.
+  await new Promise((r) => setTimeout(r, 40));
+  const q = openMuleQueues(init);
+  q.board.requestStop(1);
+  q.board.requestStop(2);
+  const [a, b] = await Promise.all([idle.result, ticking.result]);
+  assert.is(a.end, 'stop');
+  assert.is(b.end, 'stop');
+  assert.is((a.got as unknown[]).length, 100);
+  assert.is((b.got as unknown[]).length, 100);
+  // The last wait (≥ 40 ms before the stop) saw the 1 ms interval run: the loop was not blocked.
+  assert.ok((b.maxTicksWhileWaiting as number) >= 5, `interval ticks during a wait: ${String(b.maxTicksWhileWaiting)}`);
+  await Promise.all([idle.worker.terminate(), ticking.worker.terminate()]);
+});
+
+/** Send from this (test) thread as a worker would. */
+function muleMsgFrom(init: ReturnType<typeof createMuleQueues>, m: unknown, target: number): boolean {
+  attachMuleQueues(init);
+  return muleMsg(m, target);
+}
+
 test('threads: own queues and a farm: messages reach only their targets', async () => {
   const init = createMuleQueues({ count: 3, msgSize: 1024, maxMessages: 1024, farms: [{ name: 'pair', members: [2, 3] }] });
   const m1 = startThread({ role: 'mule', id: 1, init });
