@@ -3,6 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Worker } from 'node:worker_threads';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RingQueue, createMuleQueues, openMuleQueues, ringCapacity, RECORD_OVERHEAD } from '../src/shared/mule-queues.js';
@@ -110,6 +111,16 @@ test('repair: a lock left by a dead holder is released and the count rebuilt', (
   assert.is(q.pop()!.payload.toString(), 'y');
   assert.ok(q.push(0, Buffer.from('z')), 'both locks free again');
   assert.is(other.pop()!.payload.toString(), 'z');
+});
+
+test('the mule wait knobs reject malformed values, naming the variable and echoing the value', () => {
+  const api = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'shared', 'mule-api.ts');
+  for (const [name, value] of [['UWSGI_TS_MULE_BLOCK', 'yes'], ['UWSGI_TS_MULE_SPIN_US', '15us']]) {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', `import(${JSON.stringify(api)}).then(() => console.log('loaded'), (e) => console.log(e.code + ' ' + e.message))`], {
+      encoding: 'utf8', timeout: 20_000, env: { ...process.env, [name]: value },
+    });
+    assert.match(r.stdout, new RegExp(`^UWSGI_ERR_OPTION_VALUE ${name} "${value}"`, 'm'), r.stdout + r.stderr);
+  }
 });
 
 test('API outside mules: ids, errors name the bad value', () => {

@@ -418,7 +418,13 @@ function nearMiss(parkedMs: number): void {
  * waits for this very message. The stop word rings the doorbell, and worker.terminate()
  * interrupts the wait. UWSGI_TS_MULE_BLOCK=0 always waits in the event loop.
  */
-const BLOCK_WHEN_IDLE = process.env.UWSGI_TS_MULE_BLOCK !== '0';
+const BLOCK_WHEN_IDLE = blockSetting(process.env.UWSGI_TS_MULE_BLOCK);
+
+function blockSetting(raw: string | undefined): boolean {
+  if (raw === undefined || raw === '' || raw === '1') return true;
+  if (raw === '0') return false;
+  throw new UwsgiError('UWSGI_ERR_OPTION_VALUE', `UWSGI_TS_MULE_BLOCK ${echo(raw)}: must be 0 (always wait in the event loop) or 1 (the default)`);
+}
 
 function loopIdle(): boolean {
   return process.getActiveResourcesInfo().length === 0;
