@@ -430,13 +430,15 @@ function loopIdle(): boolean {
   return process.getActiveResourcesInfo().length === 0;
 }
 
-function holdAlive(st: MuleApiState): void {
+function holdAlive(): void {
+  const st = ST;
   // Atomics.waitAsync alone does not keep a thread alive (nodejs/node#44729).
   if (!st.keepAlive) st.keepAlive = setInterval(() => undefined, 1 << 30);
   if (st.waiting++ === 0) st.keepAlive.ref();
 }
 
-function releaseAlive(st: MuleApiState): void {
+function releaseAlive(): void {
+  const st = ST;
   if (--st.waiting === 0) st.keepAlive?.unref();
 }
 
@@ -510,18 +512,18 @@ function fastTake(rc: Receiver): unknown {
 }
 
 /** Event-loop wait for the doorbell to move from `rung`, at most `left` ms. */
-async function park(st: MuleApiState, cells: Int32Array, index: number, rung: number, left: number): Promise<void> {
+async function park(cells: Int32Array, index: number, rung: number, left: number): Promise<void> {
   // Untimed waitAsync: V8 schedules a platform task per timed wait (~2 µs more per wake-up
   // measured); a JS timer that rings our own doorbell costs less and only when a deadline is set.
   const w = waitAsync(cells, index, rung);
   if (!w.async) return;
-  holdAlive(st);
+  holdAlive();
   const timer = left === Infinity ? undefined : setTimeout(() => { Atomics.notify(cells, index); }, Math.ceil(left));
   try {
     await w.value;
   } finally {
     if (timer) clearTimeout(timer);
-    releaseAlive(st);
+    releaseAlive();
   }
 }
 
@@ -539,22 +541,31 @@ function receiveNow(mode: Mode, options: MuleGetMsgOptions | undefined, what: st
   }
 }
 
-async function receive(rc: Receiver): Promise<unknown> {
-  const cell = rc.who.q.board.doorbellCell(rc.who.id);
-  let st: MuleApiState | undefined;
+/** Take, or look (adaptive spin) and take again, until there is a message or the look says to wait. */
+function beforeWait(rc: Receiver): ReturnType<typeof look> {
   for (;;) {
     const m = fastTake(rc);
-    if (m !== NOTHING) return m;
-    if (spinFor(rc)) continue;
-    const l = look(rc);
+    if (m !== NOTHING) return { done: true, value: m };
+    if (!spinFor(rc)) return look(rc);
+  }
+}
+
+/** Woken (by a sender, the stop word or the deadline): stop advertising until the next park,
+ * so a sender of a shared or farm queue does not pick this mule as the idle one meanwhile. */
+function woke(rc: Receiver): void {
+  rc.who.q.board.listen(rc.who.id, 0);
+}
+
+async function receive(rc: Receiver): Promise<unknown> {
+  const cell = rc.who.q.board.doorbellCell(rc.who.id);
+  for (;;) {
+    const l = beforeWait(rc);
     if (l.done) return l.value;
     const parkedAt = performance.now();
     if (BLOCK_WHEN_IDLE && loopIdle()) Atomics.wait(cell.array, cell.index, l.rung, l.left);
-    else await park((st ??= ST), cell.array, cell.index, l.rung, l.left);
+    else await park(cell.array, cell.index, l.rung, l.left);
     nearMiss(performance.now() - parkedAt);
-    // Woken (by a sender, the stop word or the deadline): stop advertising until the next park,
-    // so a sender of a shared or farm queue does not pick this mule as the idle one meanwhile.
-    rc.who.q.board.listen(rc.who.id, 0);
+    woke(rc);
   }
 }
 
@@ -562,13 +573,10 @@ function receiveSync(mode: Mode, options: MuleGetMsgOptions | undefined, what: s
   const rc = receiver(mode, options, what);
   const cell = rc.who.q.board.doorbellCell(rc.who.id);
   for (;;) {
-    const m = fastTake(rc);
-    if (m !== NOTHING) return m;
-    if (spinFor(rc)) continue;
-    const l = look(rc);
+    const l = beforeWait(rc);
     if (l.done) return l.value;
     Atomics.wait(cell.array, cell.index, l.rung, l.left);
-    rc.who.q.board.listen(rc.who.id, 0);
+    woke(rc);
   }
 }
 
