@@ -9,10 +9,8 @@ namespace uwsgi_native {
 
 struct EnvState {
   int syncTimerFd = -1;           // blocking timerfd reused by waitMilliseconds on this thread
-  // waitMilliseconds' spin tail (see waits_sync.cc): the largest margin allowed
-  // (UWSGI_TS_WAIT_SPIN_US, read once; 0 = never spin) and the timerfd lateness
-  // high-water mark it adapts to, in ns. -1 = not read yet.
-  long long spinCapNs = -1;
+  // waitMilliseconds' spin tail (see waits_sync.cc): the timerfd lateness high-water
+  // mark it adapts to, in ns.
   long long lateHighNs = 0;
   Napi::FunctionReference probe;  // tiny JS function called between wait slices (empty if it cannot be compiled)
 

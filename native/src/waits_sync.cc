@@ -7,8 +7,9 @@
 // wakes tens of µs late (more on a busy or virtualized machine: 0.2 ms at p99
 // measured on a 2-vCPU VM); the spin takes that tail out. The margin follows the
 // lateness actually seen on this thread (a decaying high-water mark, plus 20%),
-// capped by UWSGI_TS_WAIT_SPIN_US (default 300 µs; 0 turns the spin off), so a
-// quiet machine spins a few µs per wait and a noisy one at most the cap.
+// capped by the optional second argument spinCapUs (0..100000, default 300; 0 turns
+// the spin off; the JS layer passes UWSGI_TS_WAIT_SPIN_US), so a quiet machine
+// spins a few µs per wait and a noisy one at most the cap.
 #include <poll.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -16,7 +17,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
-#include <cstdlib>
 
 #include "args.h"
 #include "env_state.h"
@@ -34,20 +34,7 @@ timespec NsToTimespec(long long ns) {
   return ts;
 }
 
-constexpr long long kDefaultSpinCapNs = 300LL * 1000;
-
-long long SpinCapNs(EnvState* st) {
-  if (st->spinCapNs >= 0) return st->spinCapNs;
-  st->spinCapNs = kDefaultSpinCapNs;
-  const char* raw = std::getenv("UWSGI_TS_WAIT_SPIN_US");
-  if (raw != nullptr && *raw != '\0') {
-    char* end = nullptr;
-    long long us = std::strtoll(raw, &end, 10);
-    // Validated (with a coded error) by the JS layer before the first call; clamp here regardless.
-    if (end != raw && *end == '\0' && us >= 0) st->spinCapNs = std::min(us, 100000LL) * 1000;
-  }
-  return st->spinCapNs;
-}
+constexpr int kDefaultSpinCapUs = 300;
 
 inline void CpuRelax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -63,6 +50,10 @@ Napi::Value WaitMilliseconds(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   double ms;
   if (!ArgMs(info, 0, "waitMilliseconds", "ms", &ms)) return env.Undefined();
+  int capUs = kDefaultSpinCapUs;
+  if (info.Length() > 1 && !info[1].IsUndefined() &&
+      !ArgInt(info, 1, "waitMilliseconds", "spinCapUs", 0, 100000, &capUs))
+    return env.Undefined();
   if (ms <= 0) return env.Undefined();
 
   EnvState* st = GetEnvState(env);
@@ -71,7 +62,7 @@ Napi::Value WaitMilliseconds(const Napi::CallbackInfo& info) {
     if (st->syncTimerFd < 0) return ThrowErrno(env, "waitMilliseconds", "timerfd_create", errno);
   }
   const long long deadline = MonotonicNs() + MsToNs(ms);
-  const long long cap = SpinCapNs(st);
+  const long long cap = static_cast<long long>(capUs) * 1000;
   // Wake `margin` early and spin the rest (see the top of this file).
   const long long margin = std::min(cap, st->lateHighNs + st->lateHighNs / 5);
   const long long wakeAt = deadline - margin;

@@ -4,17 +4,27 @@
  *
  * Arguments are validated by src/shared/native.ts before these run.
  */
-import { UwsgiError } from './errors.js';
+import { UwsgiError, echo } from './errors.js';
 
 /** A private cell nobody notifies: Atomics.wait on it can only time out. */
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
-/** The most the fallback spins per wait (ms): UWSGI_TS_WAIT_SPIN_US (validated in native.ts), default 300 µs. */
-const SPIN_CAP_MS = ((): number => {
-  const raw = process.env.UWSGI_TS_WAIT_SPIN_US;
-  const us = raw !== undefined && /^\d+$/.test(raw) ? Math.min(Number(raw), 100_000) : 300;
-  return us / 1000;
-})();
+/**
+ * UWSGI_TS_WAIT_SPIN_US, read once per thread: the most a blocking waitMilliseconds may spin
+ * before its deadline (µs, 0..100000, default 300; 0 = off), for the addon (passed to it) and
+ * the fallback alike. A malformed value is not silently the default: `error` names it, and
+ * every blocking wait throws it.
+ */
+export const waitSpin: { readonly capUs: number; readonly error: UwsgiError | null } = ((raw) => {
+  if (raw === undefined || raw === '') return { capUs: 300, error: null };
+  if (/^\d+$/.test(raw) && Number(raw) <= 100_000) return { capUs: Number(raw), error: null };
+  return {
+    capUs: 300,
+    error: new UwsgiError('UWSGI_ERR_OPTION_VALUE', `UWSGI_TS_WAIT_SPIN_US ${echo(raw)}: must be a whole number of microseconds between 0 and 100000`),
+  };
+})(process.env.UWSGI_TS_WAIT_SPIN_US);
+
+const SPIN_CAP_MS = waitSpin.capUs / 1000;
 /** How late Atomics.wait woke this thread lately (ms): a high-water mark that decays by 1/16 per wait. */
 let lateHigh = 0;
 
@@ -22,7 +32,7 @@ let lateHigh = 0;
  * Blocks the calling thread for at least `ms` milliseconds with Atomics.wait, waking a
  * margin early and spinning the rest on performance.now(), as the addon does with its
  * timerfd (see native/src/waits_sync.cc): the margin follows this thread's recent
- * lateness (+20%), capped by UWSGI_TS_WAIT_SPIN_US. Never call it on the master's main
+ * lateness (+20%), capped by `waitSpin.capUs`. Never call it on the master's main
  * thread (it runs signals, the FIFO and supervision). Atomics.wait is interrupted by
  * worker.terminate().
  */

@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UwsgiError, echo } from './errors.js';
-import { read2Unavailable, waitMillisecondsAtomics, waitMillisecondsTimer } from './native-fallback.js';
+import { read2Unavailable, waitMillisecondsAtomics, waitMillisecondsTimer, waitSpin } from './native-fallback.js';
 
 export type NativeKind = 'native' | 'fallback';
 
@@ -37,7 +37,10 @@ export interface NativeSockets {
 }
 
 /** The addon's exports (native/src/addon.cc). */
-interface Addon extends NativeWaits, NativeSockets {}
+interface Addon extends Omit<NativeWaits, 'waitMilliseconds'>, NativeSockets {
+  /** spinCapUs: the spin tail's cap (see native/src/waits_sync.cc), from UWSGI_TS_WAIT_SPIN_US. */
+  waitMilliseconds(ms: number, spinCapUs: number): void;
+}
 
 const ADDON_PATH = join('native', 'build', 'Release', 'uwsgi_native.node');
 const ADDON_FUNCTIONS = [
@@ -147,25 +150,13 @@ export function nativeErrno(err: unknown): string | null {
 
 // ---- the two implementations ----
 
-/**
- * UWSGI_TS_WAIT_SPIN_US: the most a blocking waitMilliseconds may spin before its deadline
- * (µs, 0..100000, default 300; 0 = off). Checked here, named in the error, so a typo is not
- * silently the default. Read once per thread by the addon and by the fallback.
- */
-export const waitSpinEnvError: UwsgiError | null = ((): UwsgiError | null => {
-  const raw = process.env.UWSGI_TS_WAIT_SPIN_US;
-  if (raw === undefined || raw === '') return null;
-  if (/^\d+$/.test(raw) && Number(raw) <= 100_000) return null;
-  return new UwsgiError('UWSGI_ERR_OPTION_VALUE', `UWSGI_TS_WAIT_SPIN_US ${echo(raw)}: must be a whole number of microseconds between 0 and 100000`);
-})();
-
 function nativeWaits(a: Addon): NativeWaits {
   return {
     waitMilliseconds(ms) {
       checkMs('waitMilliseconds', 'ms', ms);
-      if (waitSpinEnvError) throw waitSpinEnvError;
+      if (waitSpin.error) throw waitSpin.error;
       try {
-        a.waitMilliseconds(ms);
+        a.waitMilliseconds(ms, waitSpin.capUs);
       } catch (e) {
         throw nativeError('waitMilliseconds', [ms], e);
       }
@@ -209,7 +200,7 @@ function fallbackWaits(reason: string): NativeWaits {
   return {
     waitMilliseconds(ms) {
       checkMs('waitMilliseconds', 'ms', ms);
-      if (waitSpinEnvError) throw waitSpinEnvError;
+      if (waitSpin.error) throw waitSpin.error;
       waitMillisecondsAtomics(ms);
     },
     waitMillisecondsAsync(ms) {
