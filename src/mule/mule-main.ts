@@ -11,11 +11,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { UwsgiError, isUwsgiError, echo } from '../shared/errors.js';
 import { log } from '../shared/log-writer.js';
-import { attachSharedareas } from '../shared/sharedarea.js';
-import { setThreadIdentity } from '../shared/thread-identity.js';
 import { runHookChain, type HookFunction } from '../shared/hook-actions.js';
-import { attachMuleQueues, initMuleStop } from '../shared/mule-api.js';
-import { attachTaskFarms } from '../shared/task-farm-api.js';
+import { initMuleStop } from '../shared/mule-api.js';
+import { attachThreadResources } from '../shared/thread-wiring.js';
 import type { MuleCommand, MuleEvent, MuleInit } from './mule-init.js';
 import { loadApp, resolveProgram, runProgram } from './mule-program.js';
 
@@ -23,10 +21,7 @@ const init = workerData as MuleInit;
 const port = parentPort!;
 const post = (e: MuleEvent): void => port.postMessage(e);
 
-setThreadIdentity({ role: 'mule', id: init.id });
-attachSharedareas(init.sharedareas as Parameters<typeof attachSharedareas>[0]);
-attachMuleQueues(init.queues);
-attachTaskFarms(init.tasks);
+attachThreadResources({ role: 'mule', id: init.id }, { sharedareas: init.sharedareas, mules: init.queues, tasks: init.tasks });
 const stop = initMuleStop();
 port.on('message', (m: MuleCommand) => {
   if (m && m.type === 'stop') stop.abort(new UwsgiError('UWSGI_ERR_STOPPED', `mule ${init.id}: stop requested by the master`));

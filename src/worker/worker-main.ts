@@ -8,10 +8,7 @@ import { log } from '../shared/log-writer.js';
 import { Scoreboard, WorkerStatus } from '../shared/scoreboard.js';
 import type { WorkerControl, WorkerEvent, WorkerInit } from '../shared/messages.js';
 import { exposeControl } from '../shared/control-channel.js';
-import { attachSharedareas } from '../shared/sharedarea.js';
-import { attachMuleQueues } from '../shared/mule-api.js';
-import { attachTaskFarms } from '../shared/task-farm-api.js';
-import { setThreadIdentity } from '../shared/thread-identity.js';
+import { attachThreadResources } from '../shared/thread-wiring.js';
 import { loadApp } from './app-loader.js';
 import { createRequestServer, closeIdleConnections, endKeepAlive, type ServeState } from './serve.js';
 import { openListener, connectionSink, directHttpListener, type OpenListener } from './listen.js';
@@ -21,10 +18,7 @@ const init = workerData as WorkerInit;
 const port = parentPort!;
 const post = (e: WorkerEvent): void => port.postMessage(e);
 
-setThreadIdentity({ role: 'worker', id: init.id });
-attachSharedareas(init.sharedareas as Parameters<typeof attachSharedareas>[0]);
-attachMuleQueues(init.mules);
-attachTaskFarms(init.tasks);
+attachThreadResources({ role: 'worker', id: init.id }, { sharedareas: init.sharedareas, mules: init.mules, tasks: init.tasks });
 const scoreboard = new Scoreboard(init.scoreboard);
 
 async function main(): Promise<void> {
