@@ -27,7 +27,7 @@
  * Order: round 1: keep-alive A B C …, close A B C …; round 2: the same; ….
  * Report: median (min–max) over rounds, and ratios of medians with the per-round ratio range.
  */
-import { existsSync, mkdtempSync, rmSync, statSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
