@@ -252,9 +252,14 @@ function yamlScalarText(node: YamlNode | null, key: string, path: string): strin
   return String(v);
 }
 
-/** YAML text → entries of the top-level mapping `section` (spec §2.4, with sequences as repeated options). */
+/**
+ * YAML text → entries of the top-level mapping `section` (spec §2.4, with sequences as
+ * repeated options). A key written twice is two options, as in uWSGI's line-based YAML
+ * reader (`socket: a` then `socket: b` binds both); a repeated top-level section: the first
+ * one is read, as uWSGI stops at the end of the first.
+ */
 export function parseYaml(text: string, section: string, path: string): { entries: Array<[string, string]>; warnings: string[] } {
-  const doc = parseDocument(text);
+  const doc = parseDocument(text, { uniqueKeys: false });
   if (doc.errors.length > 0) {
     const err = doc.errors[0];
     throw new UwsgiError('UWSGI_ERR_CONFIG_FILE', `error parsing YAML file ${path}: ${err.message.split('\n')[0]}`, { cause: err });
@@ -291,11 +296,107 @@ function jsonScalarText(v: unknown, key: string, path: string): string {
   throw new UwsgiError('UWSGI_ERR_CONFIG_FILE', `unsupported value for key ${echo(key)} in JSON file ${path}: ${echo(v)}`);
 }
 
-function jsonErrorLine(text: string, message: string): number | undefined {
-  const m = /position (\d+)/.exec(message);
-  if (!m) return undefined;
-  const pos = Number(m[1]);
-  return text.slice(0, pos).split('\n').length;
+/**
+ * Offset of the first syntax error in `text` (which JSON.parse rejected): V8's message gives
+ * a position only for some errors ("Unexpected token 'x', "…" is not valid JSON" and
+ * "Unexpected end of JSON input" have none), so scan the text with a small JSON grammar.
+ */
+export function jsonErrorOffset(text: string): number {
+  let i = 0;
+  const n = text.length;
+  const ws = (): void => {
+    while (i < n && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i++;
+  };
+  const fail = (): never => {
+    throw i;
+  };
+  const str = (): void => {
+    i++; // opening quote
+    for (; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 0x22) {
+        i++;
+        return;
+      }
+      if (c < 0x20) fail();
+      if (c === 0x5c) {
+        const e = text[i + 1];
+        if (e === 'u') {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) fail();
+          i += 5;
+        } else if (e !== undefined && '"\\/bfnrt'.includes(e)) i++;
+        else {
+          i++;
+          fail();
+        }
+      }
+    }
+    fail();
+  };
+  const value = (depth: number): void => {
+    ws();
+    if (depth > 10_000) fail();
+    const c = text[i];
+    if (c === '{' || c === '[') {
+      const close = c === '{' ? '}' : ']';
+      i++;
+      ws();
+      if (text[i] === close) {
+        i++;
+        return;
+      }
+      for (;;) {
+        if (c === '{') {
+          ws();
+          if (text[i] !== '"') fail();
+          str();
+          ws();
+          if (text[i] !== ':') fail();
+          i++;
+        }
+        value(depth + 1);
+        ws();
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === close) {
+          i++;
+          return;
+        }
+        fail();
+      }
+    }
+    if (c === '"') return str();
+    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
+    if (m && m[0] !== '' && m[0] !== '-') {
+      i += m[0].length;
+      return;
+    }
+    for (const word of ['true', 'false', 'null']) {
+      if (text.startsWith(word, i)) {
+        i += word.length;
+        return;
+      }
+    }
+    fail();
+  };
+  try {
+    value(0);
+    ws();
+    if (i < n) fail();
+  } catch (at) {
+    if (typeof at === 'number') return Math.min(at, n);
+    throw at;
+  }
+  return n; // not reached for text JSON.parse rejected
+}
+
+/** 1-based line of `offset` in `text`. */
+function lineOf(text: string, offset: number): number {
+  let line = 1;
+  for (let k = 0; k < offset && k < text.length; k++) if (text[k] === '\n') line++;
+  return line;
 }
 
 /** JSON text → entries of the top-level object `section` (spec §2.4). */
@@ -304,9 +405,10 @@ export function parseJson(text: string, section: string, path: string): { entrie
   try {
     data = JSON.parse(text);
   } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    const line = jsonErrorLine(text, msg);
-    throw new UwsgiError('UWSGI_ERR_CONFIG_FILE', `error parsing JSON data in ${path}${line !== undefined ? `: line ${line}` : ''}: ${msg}`, { cause: e });
+    // V8's message may quote the text, raw newlines included: keep the error on one line.
+    const msg = (e instanceof Error ? e.message : String(e)).replace(/\r?\n/g, '\\n');
+    const line = lineOf(text, jsonErrorOffset(text));
+    throw new UwsgiError('UWSGI_ERR_CONFIG_FILE', `error parsing JSON data in ${path}: line ${line}: ${msg}`, { cause: e });
   }
   const block = data !== null && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>)[section] : undefined;
   if (block === null || typeof block !== 'object' || Array.isArray(block)) {
