@@ -20,7 +20,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (o.version) {
-    process.stdout.write(renderVersion() + '\n');
+    process.stdout.write(renderVersion());
     return 0;
   }
   if (o['show-config']) process.stdout.write(formatShowConfig(resolved.list));

@@ -55,6 +55,37 @@ test('yaml and json config files', async () => {
   }
 });
 
+test('yaml: a key written twice is two options, as in uWSGI (both sockets bound)', async () => {
+  const yml = path.join(dir, 'repeat.yaml');
+  writeFileSync(yml, `uwsgi:\n  http-socket: 127.0.0.1:0\n  http-socket: 127.0.0.1:0\n  module: ${HELLO}\n  workers: 3\n  workers: 1\n`);
+  const s = await runCli(['--yaml', yml]);
+  try {
+    assert.is(s.ports.length, 2);
+    for (const p of s.ports) assert.is((await get(p, '/')).status, 200);
+    assert.is(s.output().match(/spawned uwsgi-ts worker/g)?.length, 1, 'the last workers: wins');
+  } finally {
+    await s.stop();
+  }
+});
+
+test('a malformed json file: the error names the file and the line, on one line', async () => {
+  const cases: Array<[string, string, number]> = [
+    ['truncated-word.json', '{"uwsgi": {\n  "workers": 2,\n  "master": tru\n}}\n', 3],
+    ['missing-comma.json', '{"uwsgi": {\n  "workers": 2\n  "master": true\n}}\n', 3],
+    ['unterminated.json', '{"uwsgi": {\n  "workers": 2,\n', 3],
+    ['trailing-comma.json', '{"uwsgi": {\n  "workers": 2,\n}}\n', 3],
+  ];
+  for (const [name, text, line] of cases) {
+    const f = path.join(dir, name);
+    writeFileSync(f, text);
+    const r = await runCliToExit(['--json', f]);
+    assert.is(r.code, 1, r.output);
+    const lines = r.output.trim().split('\n');
+    assert.is(lines.length, 1, `${name}: one line: ${r.output}`);
+    assert.ok(lines[0].startsWith(`uwsgi-ts: [UWSGI_ERR_CONFIG_FILE] error parsing JSON data in ${f}: line ${line}: `), `${name}: ${r.output}`);
+  }
+});
+
 const failing: Array<{ name: string; args: string[]; expect: RegExp }> = [
   { name: 'unknown option with a suggestion', args: ['--workerz', '2'], expect: /\[UWSGI_ERR_UNKNOWN_OPTION\] unknown option --workerz \(did you mean --workers\?\)/ },
   { name: 'malformed number', args: ['--workers', 'abc', '--module', HELLO, '--http-socket', ':0'], expect: /\[UWSGI_ERR_OPTION_VALUE\].*--workers.*"abc"/ },
@@ -166,7 +197,7 @@ test('--help lists the options; --version prints the version', async () => {
   for (const name of ['--http-socket', '--socket', '--workers', '--harakiri', '--max-requests', '--limit-post', '--buffer-size', '--sharedarea', '--mule']) assert.ok(h.output.includes(name), name);
   const v = await runCliToExit(['--version']);
   assert.is(v.code, 0);
-  assert.match(v.output, /\d+\.\d+\.\d+/);
+  assert.match(v.output, /^uwsgi-ts \d+\.\d+\.\d+\n$/, 'one line, no blank line after it');
 });
 
 test.run();
