@@ -29,6 +29,7 @@ export {
 } from './shared/task-farm-api.js';
 export { registerHookAction } from './shared/hook-actions.js';
 export { workerId } from './shared/thread-identity.js';
+export { waits, nativeKind, nativeUnavailableReason, type NativeWaits, type NativeKind } from './shared/native.js';
 
 /** Options for start(): any option of the table by its uWSGI name; lists take arrays. */
 export type StartOptions = {
