@@ -55,7 +55,36 @@ test('bad sharedarea calls give coded errors that name the call', async () => {
   const s = await runCli(['--http-socket', '127.0.0.1:0', '--workers', '1', '--disable-logging', '--module', APP, '--sharedarea', '1']);
   try {
     const r = await get(s.ports[0], '/bad');
-    assert.match(r.body, /^UWSGI_ERR_SHAREDAREA_ID: .*read64.*7/);
+    assert.match(r.body, /^UWSGI_ERR_SHAREDAREA_ID: .*read64.*7.*no such sharedarea/);
+    // a string id (say, straight from a query string) is not "no such sharedarea" when area 0 exists
+    const t = await get(s.ports[0], '/bad?string');
+    assert.match(t.body, /^UWSGI_ERR_SHAREDAREA_ID: sharedarea\.read64\(id="0"\): the id must be an integer number, not a string/);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('the master logs one line per area it creates, as uWSGI does', async () => {
+  const file = path.join(dir, 'logged.bin');
+  const s = await runCli(['--http-socket', '127.0.0.1:0', '--module', APP, '--sharedarea', '2', '-A', 'size=100', '--sharedarea', `file=${file},size=5000`]);
+  try {
+    assert.match(s.output(), /sharedarea 0 created \(2 pages, 8192 bytes\)/);
+    assert.match(s.output(), /sharedarea 1 created \(1 pages, 4096 bytes\)/);
+    assert.ok(s.output().includes(`sharedarea 2 created (2 pages, 5000 bytes, file ${file})`), s.output());
+  } finally {
+    await s.stop();
+  }
+});
+
+test('an app gets the native waits from the package: waitMilliseconds, waitMillisecondsAsync, read2', async () => {
+  const s = await runCli(['--http-socket', '127.0.0.1:0', '--module', APP, '--sharedarea', '1']);
+  try {
+    const r = await get(s.ports[0], '/waits');
+    assert.is(r.status, 200, r.body);
+    const { kind, read2 } = JSON.parse(r.body);
+    assert.is(kind, process.env.UWSGI_TS_NATIVE === '0' ? 'fallback' : 'native');
+    // read2 needs the addon; the fallback refuses it with a coded error
+    assert.is(read2, kind === 'native' ? 'readable' : 'UWSGI_ERR_NATIVE');
   } finally {
     await s.stop();
   }

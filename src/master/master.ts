@@ -148,6 +148,8 @@ export async function startRuntime(o: ResolvedOptions, cwd = process.cwd(), list
     for (const spec of specs) for (const w of spec.warnings) log.line(w);
     const areas = createSharedareas(specs);
     attachSharedareas(areas);
+    // uWSGI logs `sharedarea <id> created at <addr> (<pages> pages, area at <addr>)`; threads have no addresses.
+    for (const a of areas) log.line(`sharedarea ${a.id} created (${a.pages} pages, ${a.size} bytes${a.file === null ? '' : `, file ${a.file}`})`);
     if (areas.length) {
       await scope.onClose('sharedarea files', () => syncSharedareaFiles());
     }

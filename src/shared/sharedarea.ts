@@ -177,7 +177,8 @@ function areaOr(fn: string, id: unknown): Area {
   if (AREAS.length === 0) {
     throw new UwsgiError('UWSGI_ERR_SHAREDAREA_NOT_READY', `sharedarea.${fn}(id=${echo(id)}): no sharedareas are attached in this thread (configure --sharedarea; the runtime calls attachSharedareas())`);
   }
-  throw new UwsgiError('UWSGI_ERR_SHAREDAREA_ID', `sharedarea.${fn}(id=${echo(id)}): no such sharedarea (ids 0..${AREAS.length - 1} exist; error calling uwsgi_sharedarea_${fn}())`);
+  const what = typeof id === 'number' && Number.isInteger(id) ? 'no such sharedarea' : `the id must be an integer number, not ${typeof id === 'number' ? 'a fraction or NaN' : `a ${typeof id}`}`;
+  throw new UwsgiError('UWSGI_ERR_SHAREDAREA_ID', `sharedarea.${fn}(id=${echo(id)}): ${what} (ids 0..${AREAS.length - 1} exist; error calling uwsgi_sharedarea_${fn}())`);
 }
 
 function badPos(fn: string, id: unknown, pos: unknown, len: number): never {
