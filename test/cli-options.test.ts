@@ -122,6 +122,23 @@ test('an unknown key in a config file names the file and the closest option', as
   assert.match(r.output, /http-socket/);
 });
 
+test('a bad value or unknown key in an ini or yaml file names the file and its line', async () => {
+  const ini = path.join(dir, 'badline.ini');
+  writeFileSync(ini, `; comment\n[other]\nworkers = 2\n[uwsgi]\n\nhttp-socket = 127.0.0.1:0\nworkers = many\nmodule = ${HELLO}\n`);
+  const a = await runCliToExit(['--ini', ini]);
+  assert.is(a.code, 1, a.output);
+  assert.ok(a.output.includes(`[UWSGI_ERR_OPTION_VALUE] invalid value for option --workers in ${ini} line 7: "many"`), a.output);
+  const yml = path.join(dir, 'badline.yaml');
+  writeFileSync(yml, `# comment\nuwsgi:\n  http-socket:\n    - 127.0.0.1:0\n    - ""\n  workers: 2\n`);
+  const b = await runCliToExit(['--yaml', yml]);
+  assert.is(b.code, 1, b.output);
+  assert.ok(b.output.includes(`[UWSGI_ERR_OPTION_MISSING_VALUE] option --http-socket requires an argument in ${yml} line 5`), b.output);
+  writeFileSync(yml, `uwsgi:\n  http-socket: 127.0.0.1:0\n  workerz: 2\n`);
+  const c = await runCliToExit(['--yaml', yml]);
+  assert.is(c.code, 1, c.output);
+  assert.ok(c.output.includes(`[UWSGI_ERR_UNKNOWN_OPTION] unknown option "workerz" in ${yml} line 3 (did you mean "workers"?)`), c.output);
+});
+
 test('an app with no usable export, or one that throws at load, fails startup with exit 1', async () => {
   const a = await runCliToExit(['--http-socket', '127.0.0.1:0', '--module', path.join(FIXTURES, 'bad-export.ts')]);
   assert.is(a.code, 1);

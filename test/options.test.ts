@@ -252,7 +252,7 @@ test('unknown option on the command line: error with suggestion', () => {
 
 test('unknown key in a file: error naming the file, unless used as a placeholder', () => {
   const bad = file('unknown.ini', '[uwsgi]\nworkerz = 4\n');
-  throwsCode(() => run(['--ini', bad]), 'UWSGI_ERR_UNKNOWN_OPTION', `unknown option "workerz" in ${bad} (did you mean "workers"?)`);
+  throwsCode(() => run(['--ini', bad]), 'UWSGI_ERR_UNKNOWN_OPTION', `unknown option "workerz" in ${bad} line 2 (did you mean "workers"?)`);
   const ok = file('ph-ok.ini', '[uwsgi]\nbase = /srv\nmodule = %(base)/app.js\n');
   const r = run(['--ini', ok]);
   assert.is(r.options.module, '/srv/app.js');
@@ -275,7 +275,7 @@ test('missing values', () => {
   throwsCode(() => run(['-s']), 'UWSGI_ERR_OPTION_MISSING_VALUE', 'option --socket requires an argument');
   throwsCode(() => run(['--socket=']), 'UWSGI_ERR_OPTION_MISSING_VALUE', 'option --socket requires an argument');
   const f = file('empty.ini', '[uwsgi]\nworkers =\n');
-  throwsCode(() => run(['--ini', f]), 'UWSGI_ERR_OPTION_MISSING_VALUE', `option --workers requires an argument in ${f}`);
+  throwsCode(() => run(['--ini', f]), 'UWSGI_ERR_OPTION_MISSING_VALUE', `option --workers requires an argument in ${f} line 2`);
 });
 
 test('malformed and out-of-range values', () => {
@@ -289,7 +289,7 @@ test('malformed and out-of-range values', () => {
     'invalid value for option --accept-mode: "fork" (expected one of auto, dup, reuseport, proxy)',
   );
   const f = file('badint.ini', '[uwsgi]\nworkers = many\n');
-  throwsCode(() => run(['--ini', f]), 'UWSGI_ERR_OPTION_VALUE', `invalid value for option --workers in ${f}: "many" (expected a whole number ≥ 1)`);
+  throwsCode(() => run(['--ini', f]), 'UWSGI_ERR_OPTION_VALUE', `invalid value for option --workers in ${f} line 2: "many" (expected a whole number ≥ 1)`);
 });
 
 test('missing config file names the file and the OS error', () => {

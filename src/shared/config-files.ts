@@ -9,7 +9,7 @@
 import { lstatSync, readFileSync } from 'node:fs';
 import { availableParallelism, cpus, hostname, userInfo } from 'node:os';
 import { basename, dirname, extname, resolve } from 'node:path';
-import { isMap, isScalar, isSeq, parseDocument, type Node as YamlNode } from 'yaml';
+import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node as YamlNode } from 'yaml';
 import { UwsgiError, echo } from './errors.js';
 
 export type ConfigFormat = 'ini' | 'yaml' | 'json';
@@ -29,6 +29,8 @@ export interface LoadedConfig {
   readonly path: string;
   /** Options in file order; a key may repeat. */
   readonly entries: Array<[string, string]>;
+  /** 1-based line of each entry in the file (parallel to entries), when the format tells it (INI, YAML). */
+  readonly lines?: number[];
   /** Non-fatal problems (missing INI/YAML section), one line each. */
   readonly warnings: string[];
 }
@@ -216,11 +218,14 @@ export function loadConfigFile(ctx: ConfigContext, given: string, format: Config
 }
 
 /** INI text → entries of `section` (spec §2.3). */
-export function parseIni(text: string, section: string, path: string): { entries: Array<[string, string]>; warnings: string[] } {
+export function parseIni(text: string, section: string, path: string): { entries: Array<[string, string]>; lines: number[]; warnings: string[] } {
   const entries: Array<[string, string]> = [];
+  const lines: number[] = [];
   let current = '';
   let found = false;
+  let lineNo = 0;
   for (const rawLine of text.split('\n')) {
+    lineNo++;
     const line = rawLine.replace(/^[ \t\r]+|[ \t\r]+$/g, '');
     if (line === '' || line[0] === ';' || line[0] === '#') continue;
     if (line[0] === '[') {
@@ -229,12 +234,13 @@ export function parseIni(text: string, section: string, path: string): { entries
       continue;
     }
     if (current !== section) continue;
+    lines.push(lineNo);
     const eq = line.indexOf('=');
     if (eq < 0) entries.push([line, '']);
     else entries.push([line.slice(0, eq).replace(/[ \t\r]+$/, ''), line.slice(eq + 1).replace(/^[ \t\r]+/, '')]);
   }
   const warnings = found ? [] : [`*** WARNING: Can't find section "${section}" in INI configuration file ${path} ***`];
-  return { entries, warnings };
+  return { entries, lines, warnings };
 }
 
 function yamlScalarText(node: YamlNode | null, key: string, path: string): string {
@@ -258,8 +264,9 @@ function yamlScalarText(node: YamlNode | null, key: string, path: string): strin
  * reader (`socket: a` then `socket: b` binds both); a repeated top-level section: the first
  * one is read, as uWSGI stops at the end of the first.
  */
-export function parseYaml(text: string, section: string, path: string): { entries: Array<[string, string]>; warnings: string[] } {
-  const doc = parseDocument(text, { uniqueKeys: false });
+export function parseYaml(text: string, section: string, path: string): { entries: Array<[string, string]>; lines?: number[]; warnings: string[] } {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { uniqueKeys: false, lineCounter });
   if (doc.errors.length > 0) {
     const err = doc.errors[0];
     throw new UwsgiError('UWSGI_ERR_CONFIG_FILE', `error parsing YAML file ${path}: ${err.message.split('\n')[0]}`, { cause: err });
@@ -274,18 +281,25 @@ export function parseYaml(text: string, section: string, path: string): { entrie
     throw new UwsgiError('UWSGI_ERR_CONFIG_SECTION', `section ${echo(section)} in YAML file ${path} must be a mapping of options`);
   }
   const entries: Array<[string, string]> = [];
+  const lines: number[] = [];
   for (const pair of block.items) {
     const keyNode = pair.key as YamlNode | null;
     const key = keyNode !== null && isScalar(keyNode) ? String(keyNode.value) : '';
-    if (key === '') throw new UwsgiError('UWSGI_ERR_CONFIG_FILE', `empty or complex key in YAML file ${path}`);
+    const line = keyNode?.range ? lineCounter.linePos(keyNode.range[0]).line : 0;
+    if (key === '') throw new UwsgiError('UWSGI_ERR_CONFIG_FILE', `empty or complex key in YAML file ${path}${line ? ` line ${line}` : ''}`);
     const value = pair.value as YamlNode | null;
     if (value !== null && isSeq(value)) {
-      for (const item of value.items) entries.push([key, yamlScalarText(item as YamlNode | null, key, path)]);
+      for (const item of value.items) {
+        const itemNode = item as YamlNode | null;
+        entries.push([key, yamlScalarText(itemNode, key, path)]);
+        lines.push(itemNode?.range ? lineCounter.linePos(itemNode.range[0]).line : line);
+      }
     } else {
       entries.push([key, yamlScalarText(value, key, path)]);
+      lines.push(line);
     }
   }
-  return { entries, warnings: [] };
+  return { entries, lines, warnings: [] };
 }
 
 function jsonScalarText(v: unknown, key: string, path: string): string {

@@ -48,7 +48,7 @@ export interface ResolveResult {
 type Origin =
   | { readonly kind: 'cli' }
   | { readonly kind: 'env'; readonly variable: string }
-  | { readonly kind: 'file'; readonly path: string }
+  | { readonly kind: 'file'; readonly path: string; readonly line?: number }
   | { readonly kind: 'set'; readonly via: Origin };
 
 interface Entry {
@@ -85,10 +85,14 @@ function where(origin: Origin): string {
     case 'env':
       return ` from environment variable ${origin.variable}`;
     case 'file':
-      return ` in ${origin.path}`;
+      return ` in ${fileAndLine(origin)}`;
     case 'set':
       return ` from --set${where(origin.via)}`;
   }
+}
+
+function fileAndLine(origin: { readonly path: string; readonly line?: number }): string {
+  return origin.line ? `${origin.path} line ${origin.line}` : origin.path;
 }
 
 function missingValue(name: string, origin: Origin): UwsgiError {
@@ -261,7 +265,7 @@ class Resolver {
     this.warnings.push(...loaded.warnings);
     this.loading.push(id);
     try {
-      for (const [k, v] of loaded.entries) this.add(k, v, { kind: 'file', path: loaded.path });
+      loaded.entries.forEach(([k, v], i) => this.add(k, v, { kind: 'file', path: loaded.path, line: loaded.lines?.[i] }));
     } finally {
       this.loading.pop();
     }
@@ -369,7 +373,7 @@ class Resolver {
       if (e.spec || e.explicitPlaceholder || e.origin.kind === 'env' || e.origin.kind === 'cli') continue;
       const hint = suggestOption(e.key);
       const suggestion = hint ? ` (did you mean "${hint}"?)` : '';
-      const from = e.origin.kind === 'set' ? `--set${where(e.origin.via)}` : e.origin.path;
+      const from = e.origin.kind === 'set' ? `--set${where(e.origin.via)}` : fileAndLine(e.origin);
       if (this.strict) {
         throw new UwsgiError(
           'UWSGI_ERR_UNKNOWN_OPTION',
