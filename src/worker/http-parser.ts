@@ -1,0 +1,472 @@
+/**
+ * HTTP/1.x request parser: an explicit state machine over the bytes of one connection.
+ *
+ * It parses ONE message per `execute()` run and stops when that message is complete,
+ * returning how many bytes it consumed; the connection keeps the rest (a pipelined next
+ * request) until its response is done, then calls `execute()` again. No closures, no
+ * per-byte calls into user code: the head is parsed in one pass once its end is seen
+ * (with sticky regular expressions, compiled to native code by V8), and body bytes are
+ * handed on as slices of the socket's buffer (no copy).
+ *
+ * Strictness follows Node's llhttp where it matters for safety (request smuggling):
+ * CRLF line ends, no whitespace before a header colon, no obsolete line folding, one
+ * Content-Length, never Content-Length together with Transfer-Encoding, a Host header on
+ * HTTP/1.1, known methods only. Where RFC 9112 requires a 400 that llhttp lets through
+ * (Transfer-Encoding whose final coding is not `chunked`), it answers 400 too.
+ *
+ * Limits (each an option with a default): `maxHeaderSize` bounds the head (request line
+ * + headers + the blank line) and the trailers; `maxHeaders` bounds the header count;
+ * chunk-size lines (with extensions) are bounded by `maxChunkLine`.
+ */
+import http from 'node:http';
+
+/** The parser's named states. */
+export const ParserState = {
+  /** waiting for the end of the head (request line + headers) */
+  Head: 0,
+  /** reading exactly `remaining` body bytes (Content-Length) */
+  BodyLength: 1,
+  /** reading a chunk-size line (hex size, optional extensions, CRLF) */
+  ChunkSize: 2,
+  /** reading `remaining` bytes of chunk data */
+  ChunkData: 3,
+  /** reading the CRLF after chunk data */
+  ChunkDataEnd: 4,
+  /** reading trailer lines after the last chunk, up to the blank line */
+  Trailers: 5,
+  /** the message is complete: nothing is consumed until `reset()` */
+  Complete: 6,
+  /** a fault was reported: nothing more is parsed */
+  Failed: 7,
+} as const;
+export type ParserStateValue = (typeof ParserState)[keyof typeof ParserState];
+
+/** Parse faults, named as Node's llhttp names them (so logs read the same on both engines). */
+export type HttpParseErrorCode =
+  | 'HPE_HEADER_OVERFLOW' | 'HPE_INVALID_METHOD' | 'HPE_INVALID_URL' | 'HPE_INVALID_VERSION'
+  | 'HPE_INVALID_HEADER_TOKEN' | 'HPE_INVALID_CONTENT_LENGTH' | 'HPE_UNEXPECTED_CONTENT_LENGTH'
+  | 'HPE_INVALID_TRANSFER_ENCODING' | 'HPE_INVALID_CHUNK_SIZE' | 'HPE_CHUNK_EXTENSIONS_OVERFLOW'
+  | 'HPE_STRICT' | 'HPE_MISSING_HOST' | 'HPE_INVALID_EOF_STATE';
+
+export class HttpParseError extends Error {
+  readonly code: HttpParseErrorCode;
+  constructor(code: HttpParseErrorCode, message: string) {
+    super(message);
+    this.code = code;
+    this.name = 'HttpParseError';
+  }
+}
+
+export interface HttpParserOptions {
+  /** max bytes of the head (request line, headers, blank line) and of the trailers; default 16384 */
+  maxHeaderSize?: number;
+  /** max header lines; default 2000 (Node's default maxHeadersCount) */
+  maxHeaders?: number;
+  /** max bytes of one chunk-size line, extensions included; default 16384 (Node's limit) */
+  maxChunkLine?: number;
+}
+
+/** Where a parsed message goes. Called synchronously from `execute()`. */
+export interface HttpParserSink {
+  /** The head is complete. `rawHeaders` is [name, value, name, value, …] as received; `flags` are HeadFlags bits. */
+  onHead(method: string, url: string, versionMinor: number, rawHeaders: string[], flags: number): void;
+  /** A slice of body bytes (a view into the buffer passed to execute: copy it to keep it past the call). */
+  onBody(chunk: Buffer): void;
+  /** The message is complete; trailers as [name, value, …] (empty when none). */
+  onComplete(rawTrailers: string[]): void;
+}
+
+/** Bits of onHead's `flags`. */
+export const HeadFlags = {
+  /** the connection stays open after this request (HTTP/1.1 without `close`, HTTP/1.0 with `keep-alive`) */
+  KeepAlive: 1,
+  /** `Connection: upgrade` with an `Upgrade` header */
+  Upgrade: 2,
+  /** `Expect: 100-continue` */
+  ExpectContinue: 4,
+  /** an `Expect` header with anything else */
+  ExpectOther: 8,
+} as const;
+
+const METHODS = new Set(http.METHODS);
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+// request line: METHOD SP request-target SP HTTP/1.x CRLF (target: no CTL, SP, DEL or non-ASCII)
+const REQUEST_LINE = /([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([^\x00-\x20\x7f-\xff]+) HTTP\/1\.([01])\r\n/y;
+// header line: token ":" OWS value OWS CRLF (value: no CTL but HTAB, obs-text allowed)
+const HEADER_LINE = /([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*([^\x00-\x08\x0a-\x1f\x7f]*?)[ \t]*\r\n/y;
+const CHUNK_LINE = /^([0-9A-Fa-f]{1,13})[ \t]*(?:;[^\x00-\x08\x0a-\x1f\x7f]*)?$/;
+const DIGITS = /^[0-9]{1,16}$/;
+
+/** Buffer's own latin1 decoder (on every Buffer, not in the typings): no argument juggling on the hot path. */
+interface Latin1Slicer { latin1Slice(start: number, end: number): string }
+function latin1(buf: Buffer, start: number, end: number): string {
+  return (buf as unknown as Latin1Slicer).latin1Slice(start, end);
+}
+
+const CR = 13;
+const LF = 10;
+
+/**
+ * One connection's parser. Reuse it for every message on the connection: after
+ * `onComplete`, call `reset()` before the next `execute()`.
+ */
+export class HttpRequestParser {
+  state: ParserStateValue = ParserState.Head;
+  /** the fault, once state is Failed */
+  error: HttpParseError | null = null;
+  private readonly sink: HttpParserSink;
+  private readonly maxHeaderSize: number;
+  private readonly maxHeaders: number;
+  private readonly maxChunkLine: number;
+  /** head or trailer bytes seen so far when they span several chunks ('' when not spanning) */
+  private pending = '';
+  /** bytes left in the body (BodyLength) or in the current chunk (ChunkData) */
+  private remaining = 0;
+  private trailers: string[] = [];
+
+  constructor(sink: HttpParserSink, opts: HttpParserOptions = {}) {
+    this.sink = sink;
+    this.maxHeaderSize = opts.maxHeaderSize ?? 16384;
+    this.maxHeaders = opts.maxHeaders ?? 2000;
+    this.maxChunkLine = opts.maxChunkLine ?? 16384;
+  }
+
+  /** Ready for the next message (after Complete). */
+  reset(): void {
+    this.state = ParserState.Head;
+    this.pending = '';
+    this.remaining = 0;
+    if (this.trailers.length > 0) this.trailers = [];
+  }
+
+  /** True when bytes of a message have been seen but the message is not complete. */
+  get midMessage(): boolean {
+    return (this.state !== ParserState.Head && this.state !== ParserState.Complete) || this.pending.length > 0;
+  }
+
+  /**
+   * Parse from `buf[start]`. Returns the index of the first byte not consumed: either
+   * `buf.length`, or the start of the next message once this one is complete. On a fault
+   * the state becomes Failed and `error` is set (the return value is then meaningless).
+   */
+  execute(buf: Buffer, start = 0): number {
+    let i = start;
+    const end = buf.length;
+    while (i < end) {
+      switch (this.state) {
+        case ParserState.Head:
+          i = this.head(buf, i);
+          break;
+        case ParserState.BodyLength: {
+          const n = Math.min(this.remaining, end - i);
+          this.remaining -= n;
+          this.sink.onBody(buf.subarray(i, i + n));
+          i += n;
+          if (this.remaining === 0) this.complete();
+          break;
+        }
+        case ParserState.ChunkSize:
+          i = this.chunkSize(buf, i);
+          break;
+        case ParserState.ChunkData: {
+          const n = Math.min(this.remaining, end - i);
+          this.remaining -= n;
+          this.sink.onBody(buf.subarray(i, i + n));
+          i += n;
+          if (this.remaining === 0) this.state = ParserState.ChunkDataEnd;
+          break;
+        }
+        case ParserState.ChunkDataEnd:
+          i = this.chunkDataEnd(buf, i);
+          break;
+        case ParserState.Trailers:
+          i = this.trailerBlock(buf, i);
+          break;
+        default:
+          return i; // Complete or Failed: the caller decides
+      }
+    }
+    return i;
+  }
+
+  /** The peer closed: a fault if a message was cut short. */
+  finish(): HttpParseError | null {
+    if (this.state === ParserState.Failed) return this.error;
+    if (!this.midMessage) return null;
+    this.fail('HPE_INVALID_EOF_STATE', 'connection closed in the middle of a request');
+    return this.error;
+  }
+
+  // ---- states ----
+
+  private head(buf: Buffer, i: number): number {
+    const end = buf.length;
+    // find the blank line ending the head (search from a little before `i` when the head spans chunks)
+    let text: string;
+    let consumedTo: number;
+    if (this.pending.length === 0) {
+      // skip empty lines before a request (RFC 9112 §2.2: at least one CRLF may precede it)
+      while (i + 1 < end && buf[i] === CR && buf[i + 1] === LF) i += 2;
+      if (i >= end) return end;
+      if (buf[i] === CR) { // a lone CR at the very end: wait for the LF
+        this.pending = '\r';
+        return end;
+      }
+      const stop = buf.indexOf('\r\n\r\n', i, 'latin1');
+      if (stop < 0) {
+        if (end - i > this.maxHeaderSize) return this.overflow();
+        if (hasBareLf(buf, i, end, false)) return this.bareLf();
+        this.pending = latin1(buf, i, end);
+        return end;
+      }
+      if (stop + 4 - i > this.maxHeaderSize) return this.overflow();
+      text = latin1(buf, i, stop + 4);
+      consumedTo = stop + 4;
+    } else {
+      const prev = this.pending.length;
+      const joined = this.pending + latin1(buf, i, Math.min(end, i + this.maxHeaderSize + 4 - prev));
+      let from = 0;
+      while (from + 1 < joined.length && joined.charCodeAt(from) === CR && joined.charCodeAt(from + 1) === LF) from += 2;
+      const stop = joined.indexOf('\r\n\r\n', from);
+      if (stop < 0) {
+        if (joined.length - from > this.maxHeaderSize) return this.overflow();
+        if (hasBareLf(buf, i, end, this.pending.charCodeAt(prev - 1) === CR)) return this.bareLf();
+        this.pending = joined.slice(from);
+        return end;
+      }
+      if (stop + 4 - from > this.maxHeaderSize) return this.overflow();
+      text = joined.slice(from, stop + 4);
+      consumedTo = i + (stop + 4 - prev);
+      this.pending = '';
+    }
+    return this.parseHead(text) ? consumedTo : end;
+  }
+
+  private parseHead(text: string): boolean {
+    REQUEST_LINE.lastIndex = 0;
+    const rl = REQUEST_LINE.exec(text);
+    if (rl === null) return this.badRequestLine(text);
+    const method = rl[1]!;
+    if (!METHODS.has(method)) return !this.fail('HPE_INVALID_METHOD', `unknown method ${JSON.stringify(method)}`);
+    const url = rl[2]!;
+    const minor = rl[3] === '1' ? 1 : 0;
+    const raw: string[] = [];
+    let pos = REQUEST_LINE.lastIndex;
+    const last = text.length - 2; // the blank line's CRLF
+    let contentLength = -1;
+    let chunked = false;
+    let hasTE = false;
+    let hasHost = false;
+    let connClose = false;
+    let connKeepAlive = false;
+    let connUpgrade = false;
+    let hasUpgrade = false;
+    let expect = 0;
+    while (pos < last) {
+      HEADER_LINE.lastIndex = pos;
+      const m = HEADER_LINE.exec(text);
+      if (m === null) return this.badHeaderLine(text, pos);
+      pos = HEADER_LINE.lastIndex;
+      if (raw.length >= this.maxHeaders * 2) {
+        this.fail('HPE_HEADER_OVERFLOW', `more than ${this.maxHeaders} header lines`);
+        return false;
+      }
+      const name = m[1]!;
+      const value = m[2]!;
+      raw.push(name, value);
+      // framing and connection headers (compare lengths first: most names are neither)
+      switch (name.length) {
+        case 4:
+          if (name.toLowerCase() === 'host') hasHost = true;
+          break;
+        case 6:
+          if (name.toLowerCase() === 'expect') expect = value.toLowerCase() === '100-continue' ? HeadFlags.ExpectContinue : HeadFlags.ExpectOther;
+          break;
+        case 7:
+          if (name.toLowerCase() === 'upgrade') hasUpgrade = true;
+          break;
+        case 10:
+          if (name.toLowerCase() === 'connection') {
+            const v = value.toLowerCase();
+            if (v === 'close') connClose = true;
+            else if (v === 'keep-alive') connKeepAlive = true;
+            else {
+              for (const tok of v.split(',')) {
+                const t = tok.trim();
+                if (t === 'close') connClose = true;
+                else if (t === 'keep-alive') connKeepAlive = true;
+                else if (t === 'upgrade') connUpgrade = true;
+              }
+            }
+          }
+          break;
+        case 14:
+          if (name.toLowerCase() === 'content-length') {
+            if (contentLength >= 0) return !this.fail('HPE_UNEXPECTED_CONTENT_LENGTH', 'more than one Content-Length header');
+            if (!DIGITS.test(value)) return !this.fail('HPE_INVALID_CONTENT_LENGTH', `invalid Content-Length ${JSON.stringify(value)}`);
+            contentLength = Number(value);
+            if (contentLength > MAX_SAFE) return !this.fail('HPE_INVALID_CONTENT_LENGTH', `Content-Length ${value} is too large`);
+          }
+          break;
+        case 17:
+          if (name.toLowerCase() === 'transfer-encoding') {
+            hasTE = true;
+            const codings = value.split(',');
+            chunked = codings[codings.length - 1]!.trim().toLowerCase() === 'chunked';
+          }
+          break;
+        default:
+          break;
+      }
+    }
+    if (pos !== last) return this.badHeaderLine(text, pos);
+    if (minor === 1 && !hasHost) return !this.fail('HPE_MISSING_HOST', 'HTTP/1.1 request without a Host header');
+    if (hasTE) {
+      if (contentLength >= 0) return !this.fail('HPE_UNEXPECTED_CONTENT_LENGTH', 'both Content-Length and Transfer-Encoding');
+      if (!chunked) return !this.fail('HPE_INVALID_TRANSFER_ENCODING', 'Transfer-Encoding whose final coding is not "chunked"');
+    }
+    let flags = expect;
+    if (minor === 1 ? !connClose : (connKeepAlive && !connClose)) flags |= HeadFlags.KeepAlive;
+    if (hasUpgrade && connUpgrade) flags |= HeadFlags.Upgrade;
+    if (hasTE) this.state = ParserState.ChunkSize;
+    else if (contentLength > 0) {
+      this.state = ParserState.BodyLength;
+      this.remaining = contentLength;
+    } else this.state = ParserState.Complete;
+    this.sink.onHead(method, url, minor, raw, flags);
+    if (this.state === ParserState.Complete) this.sink.onComplete(this.trailers);
+    return true;
+  }
+
+  private chunkSize(buf: Buffer, i: number): number {
+    const end = buf.length;
+    const lf = buf.indexOf(LF, i);
+    if (lf < 0) {
+      if (this.pending.length + (end - i) > this.maxChunkLine) return this.failAt('HPE_CHUNK_EXTENSIONS_OVERFLOW', `chunk-size line longer than ${this.maxChunkLine} bytes`);
+      this.pending += latin1(buf, i, end);
+      return end;
+    }
+    let line = this.pending + latin1(buf, i, lf);
+    this.pending = '';
+    if (line.length > this.maxChunkLine) return this.failAt('HPE_CHUNK_EXTENSIONS_OVERFLOW', `chunk-size line longer than ${this.maxChunkLine} bytes`);
+    if (line.charCodeAt(line.length - 1) !== CR) return this.failAt('HPE_STRICT', 'chunk-size line not ended by CRLF');
+    line = line.slice(0, -1);
+    const m = CHUNK_LINE.exec(line);
+    if (m === null) return this.failAt('HPE_INVALID_CHUNK_SIZE', `invalid chunk-size line ${JSON.stringify(line.slice(0, 64))}`);
+    const size = parseInt(m[1]!, 16);
+    if (size > MAX_SAFE) return this.failAt('HPE_INVALID_CHUNK_SIZE', `chunk size ${m[1]} is too large`);
+    if (size === 0) this.state = ParserState.Trailers;
+    else {
+      this.remaining = size;
+      this.state = ParserState.ChunkData;
+    }
+    return lf + 1;
+  }
+
+  private chunkDataEnd(buf: Buffer, i: number): number {
+    // expects CRLF; `pending` holds a CR seen at the end of the previous chunk
+    if (this.pending.length === 0) {
+      if (buf[i] !== CR) return this.failAt('HPE_STRICT', 'chunk data not followed by CRLF');
+      if (i + 1 >= buf.length) {
+        this.pending = '\r';
+        return buf.length;
+      }
+      i++;
+    }
+    this.pending = '';
+    if (buf[i] !== LF) return this.failAt('HPE_STRICT', 'chunk data not followed by CRLF');
+    this.state = ParserState.ChunkSize;
+    return i + 1;
+  }
+
+  private trailerBlock(buf: Buffer, i: number): number {
+    const end = buf.length;
+    // the common case: no trailers, the last chunk is followed by a bare CRLF
+    if (this.pending.length === 0 && i + 1 < end && buf[i] === CR && buf[i + 1] === LF) {
+      this.complete();
+      return i + 2;
+    }
+    const prev = this.pending.length;
+    const joined = this.pending + latin1(buf, i, Math.min(end, i + this.maxHeaderSize + 4));
+    if (joined.length >= 2 && joined.charCodeAt(0) === CR && joined.charCodeAt(1) === LF) {
+      // a CR that ended the previous chunk, then this LF
+      this.pending = '';
+      this.complete();
+      return i + 2 - prev;
+    }
+    const stop = joined.indexOf('\r\n\r\n');
+    if (stop < 0) {
+      if (joined.length > this.maxHeaderSize) return this.overflow();
+      this.pending = joined;
+      return end;
+    }
+    if (stop + 4 > this.maxHeaderSize) return this.overflow();
+    const block = joined.slice(0, stop + 2);
+    let pos = 0;
+    while (pos < block.length) {
+      HEADER_LINE.lastIndex = pos;
+      const m = HEADER_LINE.exec(block);
+      if (m === null) return this.failAt('HPE_INVALID_HEADER_TOKEN', `invalid trailer line ${JSON.stringify(lineAt(block, pos))}`);
+      pos = HEADER_LINE.lastIndex;
+      this.trailers.push(m[1]!, m[2]!);
+    }
+    this.pending = '';
+    this.complete();
+    return i + (stop + 4 - prev);
+  }
+
+  // ---- outcomes ----
+
+  private complete(): void {
+    this.state = ParserState.Complete;
+    this.sink.onComplete(this.trailers);
+  }
+
+  private fail(code: HttpParseErrorCode, message: string): true {
+    this.state = ParserState.Failed;
+    this.error = new HttpParseError(code, message);
+    this.pending = '';
+    return true;
+  }
+
+  private failAt(code: HttpParseErrorCode, message: string): number {
+    this.fail(code, message);
+    return Number.MAX_SAFE_INTEGER;
+  }
+
+  private bareLf(): number {
+    return this.failAt('HPE_STRICT', 'request head line ended by LF without CR');
+  }
+
+  private overflow(): number {
+    return this.failAt('HPE_HEADER_OVERFLOW', `request head larger than ${this.maxHeaderSize} bytes`);
+  }
+
+  private badRequestLine(text: string): false {
+    const line = lineAt(text, 0);
+    const sp = line.indexOf(' ');
+    const method = sp < 0 ? line : line.slice(0, sp);
+    if (sp < 0 || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(method)) this.fail('HPE_INVALID_METHOD', `invalid request line ${JSON.stringify(line.slice(0, 128))}`);
+    else if (!/ HTTP\/1\.[01]$/.test(line)) this.fail('HPE_INVALID_VERSION', `invalid HTTP version in request line ${JSON.stringify(line.slice(0, 128))}`);
+    else this.fail('HPE_INVALID_URL', `invalid request target in ${JSON.stringify(line.slice(0, 128))}`);
+    return false;
+  }
+
+  private badHeaderLine(text: string, pos: number): false {
+    this.fail('HPE_INVALID_HEADER_TOKEN', `invalid header line ${JSON.stringify(lineAt(text, pos).slice(0, 128))}`);
+    return false;
+  }
+}
+
+/** A LF in buf[from, end) not preceded by CR (`crBefore`: the byte before `from` was CR). */
+function hasBareLf(buf: Buffer, from: number, end: number, crBefore: boolean): boolean {
+  for (let lf = buf.indexOf(LF, from); lf >= 0 && lf < end; lf = buf.indexOf(LF, lf + 1)) {
+    if (lf === from ? !crBefore : buf[lf - 1] !== CR) return true;
+  }
+  return false;
+}
+
+function lineAt(text: string, pos: number): string {
+  const e = text.indexOf('\r\n', pos);
+  return text.slice(pos, e < 0 ? text.length : e);
+}
