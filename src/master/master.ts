@@ -65,6 +65,7 @@ function workerSettings(o: ResolvedOptions, cwd: string): WorkerSettings {
     logging: !o['disable-logging'],
     logMicros: o['log-micros'],
     maxVars: 64,
+    httpEngine: o['http-engine'] === 'node' ? 'node' : 'uwsgi-ts',
   };
 }
 

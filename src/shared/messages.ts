@@ -38,6 +38,8 @@ export interface WorkerSettings {
   readonly logging: boolean;
   readonly logMicros: boolean;
   readonly maxVars: number;
+  /** --http-engine: who parses HTTP sockets */
+  readonly httpEngine: 'uwsgi-ts' | 'node';
 }
 
 export interface WorkerInit {

@@ -199,6 +199,9 @@ export const OPTION_TABLE = [
     help: 'print the final option list as an INI block at startup' },
 
   // ---------------------------------------------------------------- uwsgi-ts only
+  { name: 'http-engine', aliases: [], short: undefined, kind: 'str', default: 'uwsgi-ts', choices: ['uwsgi-ts', 'node'],
+    group: 'uwsgi-ts', immediate: false,
+    help: "who parses HTTP sockets: uwsgi-ts's own HTTP/1.1 engine, or Node's http module (same req/res objects either way)" },
   { name: 'accept-mode', aliases: [], short: undefined, kind: 'str', default: 'auto', choices: ['auto', 'dup', 'reuseport', 'proxy'],
     group: 'uwsgi-ts', immediate: false,
     help: 'how workers share listening sockets: native dup of the fd, per-thread SO_REUSEPORT, master proxying bytes, or auto' },

@@ -11,6 +11,7 @@
  */
 import net from 'node:net';
 import type http from 'node:http';
+import type { RequestServer } from './serve.js';
 import { sockets } from '../shared/native.js';
 import { UwsgiError } from '../shared/errors.js';
 import type { ListenerInit, WorkerSettings } from '../shared/messages.js';
@@ -25,7 +26,7 @@ export interface OpenListener {
 
 /** The request servers a worker hands connections to, per protocol. */
 export interface RequestServers {
-  readonly http: http.Server;
+  readonly http: RequestServer;
   readonly uwsgi: http.Server;
 }
 

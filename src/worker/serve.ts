@@ -17,6 +17,10 @@ import { log } from '../shared/log-writer.js';
 import type { Scoreboard } from '../shared/scoreboard.js';
 import type { WorkerSettings } from '../shared/messages.js';
 import type { NodeHandler } from './app-loader.js';
+import { HttpEngineServer } from './http-server.js';
+
+/** What the worker needs of a request server, whichever engine parses its HTTP. */
+export type RequestServer = import('node:net').Server & { closeAllConnections(): void };
 
 export interface ServeState {
   /** Requests started and not yet closed. */
@@ -93,7 +97,7 @@ function httpVarsSize(req: IncomingMessage): { count: number; size: number } {
   return { count: pairs * 2, size: size + pairs * 4 };
 }
 
-export function createRequestServer(handler: NodeHandler, opts: ServeOptions): { server: http.Server; uwsgiServer: http.Server; state: ServeState } {
+export function createRequestServer(handler: NodeHandler, opts: ServeOptions): { server: RequestServer; uwsgiServer: http.Server; state: ServeState } {
   const { settings, slot, scoreboard } = opts;
   const state: ServeState = { inflight: 0, connections: new Set(), stopping: false, served: 0 };
   const logging = settings.logging;
@@ -107,12 +111,13 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
   // Two parsers share one request path: HTTP sockets are held to --buffer-size exactly;
   // uwsgi connections were already held to it by the packet parser, and their synthesized
   // HTTP head can be longer than the vars block (percent-encoded URIs), so their limit is looser.
+  const headersTimeout = Math.max(1000, settings.socketTimeout * 1000 * 15);
   const makeServer = (maxHeaderSize: number): http.Server => {
     const srv = http.createServer({
       maxHeaderSize,
       keepAliveTimeout: 5000,
       requestTimeout: 0,
-      headersTimeout: Math.max(1000, settings.socketTimeout * 1000 * 15),
+      headersTimeout,
     }, onRequest);
     srv.on('connection', onConnection);
     srv.on('clientError', onClientError);
@@ -142,10 +147,23 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
     const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
     const detail = tooLarge ? `request head larger than --buffer-size ${settings.bufferSize}` : `${err.code ?? 'parse error'}: ${err.message}`;
     log.line(`[${code}] worker ${opts.workerId}: bad HTTP request from ${peer}: ${detail}`);
+    const inFlight = currentResponse(socket);
+    if (inFlight !== null && inFlight.headersSent) {
+      // the response already started: a status line now would corrupt it
+      socket.destroy();
+      return;
+    }
     socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   }
 
-  const server = makeServer(settings.bufferSize);
+  let server: RequestServer;
+  if (settings.httpEngine === 'node') server = makeServer(settings.bufferSize);
+  else {
+    const own = new HttpEngineServer({ maxHeaderSize: settings.bufferSize, keepAliveTimeout: 5000, headersTimeout }, onRequest);
+    own.on('connection', onConnection);
+    own.on('clientError', onClientError);
+    server = own;
+  }
   const uwsgiServer = makeServer(Math.min(65535 * 3, settings.bufferSize * 3) + 1024);
 
   function finishRequest(req: IncomingMessage, res: TrackedResponse): void {

@@ -1,0 +1,315 @@
+/**
+ * One HTTP/1.x connection of the worker's own HTTP engine: bytes in through
+ * `HttpRequestParser`, requests out as Node's own `http.IncomingMessage` and
+ * `http.ServerResponse` (so Express, Fastify and anything written for `(req, res)` run
+ * unmodified), with Node's response writer doing the writing (head + first body chunk
+ * in one write).
+ *
+ * Requests on a connection are served one at a time, in order: when a message is
+ * complete and its response is not, the bytes after it (a pipelined request) wait in
+ * `held` until the response finishes; past `HOLD_LIMIT` bytes the socket stops reading.
+ *
+ * Lifecycle, as Node's http server does it: the response's 'finish' dumps an unread
+ * body, detaches the socket, emits the response's 'close' on the next tick, then either
+ * closes the connection (`Connection: close`, HTTP/1.0, the peer half-closed) or parses
+ * the next request. A socket 'close' aborts the request in flight (`aborted`).
+ */
+import { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { HttpRequestParser, HttpParseError, ParserState, HeadFlags, type HttpParserOptions, type HttpParserSink } from './http-parser.js';
+
+/** A socket as the engine sees it: a net.Socket, or the proxy mode's Duplex that looks like one. */
+export type EngineSocket = Socket | (Duplex & { remoteAddress?: string; destroySoon?: () => void });
+
+/** What a connection needs from its server. */
+export interface ConnectionOwner {
+  readonly parserOptions: HttpParserOptions;
+  /** advertised in `Keep-Alive: timeout=N` (ms) */
+  readonly keepAliveTimeoutMs: number;
+  /** the coarse clock the idle sweep compares against (ticks, not ms) */
+  readonly tick: number;
+  onRequest(req: IncomingMessage, res: ServerResponse): void;
+  onParseError(err: HttpParseError, socket: EngineSocket): void;
+  onClose(conn: HttpConnection): void;
+}
+
+/** Bytes of pipelined requests held while a response is running before the socket stops reading. */
+const HOLD_LIMIT = 65536;
+
+const kConnection = Symbol('uwsgi-ts.httpConnection');
+type OwnedSocket = EngineSocket & { [kConnection]?: HttpConnection; _paused?: boolean };
+
+// Node's own (underscore) fields this module reads or sets, as Node's http server does.
+interface NodeReadableState { resumeScheduled: boolean; ended: boolean; endEmitted: boolean; destroyed: boolean; closed: boolean; closeEmitted: boolean; length: number }
+interface NodeIncoming {
+  _addHeaderLines(headers: string[], n: number): void;
+  _dump(): void;
+  /** Node >= 24.? has it; the same steps are done by hand on older Nodes */
+  _dumpAndCloseReadable?: () => void;
+  _consuming: boolean;
+  _dumped: boolean;
+  _eventsCount: number;
+  _readableState: NodeReadableState;
+}
+interface NodeResponse { _last: boolean; _keepAliveTimeout: number; _expect_continue: boolean; _closed: boolean }
+
+function onData(this: OwnedSocket, chunk: Buffer): void {
+  this[kConnection]!.data(chunk);
+}
+function onEnd(this: OwnedSocket): void {
+  this[kConnection]!.peerEnded();
+}
+function onClose(this: OwnedSocket): void {
+  this[kConnection]!.closed();
+}
+function onError(this: OwnedSocket): void {
+  // 'close' follows and does the cleanup; a reset peer is not worth a log line
+  this.destroy();
+}
+function onResponseFinish(this: ServerResponse): void {
+  const sock = this.socket as OwnedSocket | null;
+  const conn = sock?.[kConnection];
+  if (conn) conn.responseDone(this);
+}
+/**
+ * Node's `req._dump()`: flow the unread request to its end, which emits 'end' and then
+ * 'close' on it over three ticks (about 10k instructions, a sixth of a keep-alive
+ * request). When the request is already complete, nothing is buffered and nobody
+ * listens to it, those events have no observer: the stream is put in its final state
+ * directly (what Node's own `optimizeEmptyRequests` does, without its catch, since this
+ * only applies when no listener could miss an event).
+ */
+function dumpRequest(req: IncomingMessage & NodeIncoming): void {
+  const state = req._readableState;
+  if (req._eventsCount !== 0 || !req.complete || state.length !== 0) {
+    req._dump();
+    return;
+  }
+  if (typeof req._dumpAndCloseReadable === 'function') {
+    req._dumpAndCloseReadable();
+    return;
+  }
+  req._dumped = true;
+  state.ended = true;
+  state.endEmitted = true;
+  state.destroyed = true;
+  state.closed = true;
+  state.closeEmitted = true;
+}
+
+/** What Node's http server destroys an interrupted request with. */
+function connReset(): Error {
+  return Object.assign(new Error('aborted'), { code: 'ECONNRESET' });
+}
+
+function emitCloseNT(res: ServerResponse & NodeResponse): void {
+  if (!res._closed) {
+    res.destroyed = true;
+    res._closed = true;
+    res.emit('close');
+  }
+}
+
+export class HttpConnection implements HttpParserSink {
+  readonly socket: OwnedSocket;
+  private readonly owner: ConnectionOwner;
+  private readonly parser: HttpRequestParser;
+  /** the request whose response has not finished yet */
+  private req: (IncomingMessage & NodeIncoming) | null = null;
+  private res: (ServerResponse & NodeResponse) | null = null;
+  /** bytes received after a complete message, waiting for its response to finish */
+  private held: Buffer | null = null;
+  /** the peer half-closed: answer what is in flight, then close */
+  private peerDone = false;
+  private isClosed = false;
+  /** requests started on this connection */
+  requests = 0;
+  /** owner.tick when the connection last became idle (or was opened) */
+  idleSince: number;
+  /** owner.tick when the head now being received started (-1: none) */
+  headSince = -1;
+
+  constructor(socket: EngineSocket, owner: ConnectionOwner) {
+    this.socket = socket as OwnedSocket;
+    this.owner = owner;
+    this.parser = new HttpRequestParser(this, owner.parserOptions);
+    this.idleSince = owner.tick;
+    this.socket[kConnection] = this;
+    socket.on('data', onData);
+    socket.on('end', onEnd);
+    socket.on('close', onClose);
+    socket.on('error', onError);
+  }
+
+  /** No request in flight and no request bytes pending. */
+  get idle(): boolean {
+    return this.req === null && this.held === null && !this.parser.midMessage;
+  }
+
+  /** Waiting for (the rest of) a request head. */
+  get receivingHead(): boolean {
+    return this.req === null && (this.parser.midMessage || this.held !== null);
+  }
+
+  // ---- socket events ----
+
+  data(chunk: Buffer): void {
+    if (this.held !== null) {
+      this.held = Buffer.concat([this.held, chunk]);
+      if (this.req !== null) {
+        this.holdBack();
+        return;
+      }
+      const buf = this.held;
+      this.held = null;
+      this.parse(buf);
+      return;
+    }
+    if (this.req === null && this.parser.state === ParserState.Head && this.headSince < 0) this.headSince = this.owner.tick;
+    this.parse(chunk);
+  }
+
+  peerEnded(): void {
+    this.peerDone = true;
+    const err = this.parser.finish();
+    if (err !== null) {
+      // cut off in the middle of a head or a body: answered and closed, a running request
+      // aborted the way a reset would abort it
+      this.parseFailed(err, true);
+      return;
+    }
+    if (this.res !== null) this.res.shouldKeepAlive = false;
+    else this.socket.end();
+  }
+
+  closed(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    const req = this.req;
+    if (req !== null && !req.complete) req.destroy(connReset());
+    this.req = null;
+    this.res = null;
+    this.held = null;
+    this.owner.onClose(this);
+  }
+
+  // ---- parsing ----
+
+  private parse(buf: Buffer): void {
+    const parser = this.parser;
+    let start = 0;
+    while (start < buf.length) {
+      if (parser.state === ParserState.Complete) {
+        if (this.req !== null) {
+          // a pipelined request: it waits for the running response
+          this.held = start === 0 ? buf : buf.subarray(start);
+          this.holdBack();
+          return;
+        }
+        parser.reset();
+        this.headSince = this.owner.tick;
+      }
+      start = parser.execute(buf, start);
+      if (parser.state === ParserState.Failed) {
+        this.parseFailed(parser.error!);
+        return;
+      }
+    }
+  }
+
+  private holdBack(): void {
+    if (this.held !== null && this.held.length > HOLD_LIMIT && !this.socket._paused) {
+      this.socket._paused = true;
+      this.socket.pause();
+    }
+  }
+
+  private parseFailed(err: HttpParseError, peerGone = false): void {
+    // answered (400/431) and logged first: aborting the request destroys the socket
+    this.owner.onParseError(err, this.socket);
+    const req = this.req;
+    if (req !== null) {
+      // a body framing fault while the request runs: the request is aborted
+      this.req = null;
+      req.destroy(peerGone ? connReset() : Object.assign(new Error(`bad request body: ${err.message}`), { code: err.code }));
+    }
+  }
+
+  // ---- parser sink ----
+
+  onHead(method: string, url: string, versionMinor: number, rawHeaders: string[], flags: number): void {
+    const socket = this.socket as Socket;
+    const req = new IncomingMessage(socket) as IncomingMessage & NodeIncoming;
+    req.httpVersionMajor = 1;
+    req.httpVersionMinor = versionMinor;
+    req.httpVersion = versionMinor === 1 ? '1.1' : '1.0';
+    req.method = method;
+    req.url = url;
+    req._addHeaderLines(rawHeaders, rawHeaders.length);
+    const res = new ServerResponse(req) as unknown as ServerResponse & NodeResponse;
+    res.shouldKeepAlive = (flags & HeadFlags.KeepAlive) !== 0 && !this.peerDone;
+    res._keepAliveTimeout = this.owner.keepAliveTimeoutMs;
+    this.req = req;
+    this.res = res;
+    this.requests++;
+    this.headSince = -1;
+    res.assignSocket(socket);
+    res.on('finish', onResponseFinish);
+    if ((flags & (HeadFlags.ExpectContinue | HeadFlags.ExpectOther)) !== 0 && versionMinor === 1) {
+      if ((flags & HeadFlags.ExpectOther) !== 0) {
+        res.writeHead(417);
+        res.end();
+        return;
+      }
+      res._expect_continue = true;
+      res.writeContinue();
+    }
+    this.owner.onRequest(req, res);
+  }
+
+  onBody(chunk: Buffer): void {
+    const req = this.req;
+    if (req === null || req._dumped) return;
+    if (!req.push(chunk)) this.socket.pause();
+  }
+
+  onComplete(rawTrailers: string[]): void {
+    const req = this.req;
+    if (req === null) return; // the response finished before the body did: the body was dumped
+    req.complete = true;
+    if (rawTrailers.length > 0) req._addHeaderLines(rawTrailers, rawTrailers.length);
+    req.push(null);
+  }
+
+  // ---- response ----
+
+  responseDone(res: ServerResponse): void {
+    if (res !== this.res) return;
+    const req = this.req!;
+    const r = res as ServerResponse & NodeResponse;
+    // an unread body is pulled off the wire and dropped, as Node does
+    if (!req._consuming && !req._readableState.resumeScheduled) dumpRequest(req);
+    res.detachSocket(this.socket as Socket);
+    process.nextTick(emitCloseNT, r);
+    // body bytes still to come, if any, are dropped: onBody sees no request
+    this.res = null;
+    this.req = null;
+    if (r._last || !r.shouldKeepAlive || this.peerDone) {
+      const sock = this.socket;
+      if (typeof sock.destroySoon === 'function') sock.destroySoon();
+      else sock.end();
+      return;
+    }
+    this.idleSince = this.owner.tick;
+    if (this.socket._paused) {
+      this.socket._paused = false;
+      this.socket.resume();
+    }
+    const held = this.held;
+    if (held !== null) {
+      this.held = null;
+      this.parse(held);
+    }
+  }
+}
