@@ -181,7 +181,8 @@ test('threads: 3 producers × 3000 messages to the shared queue, 2 async mules +
 });
 
 test('threads: an idle mule blocks in the kernel, a mule with a running timer waits in its event loop; both get every message', async () => {
-  const init = createMuleQueues({ count: 2, msgSize: 1024, maxMessages: 64, farms: [] });
+  // Room for all 100 messages per mule: a thread that starts late (a loaded machine) must not turn this into a queue-full test.
+  const init = createMuleQueues({ count: 2, msgSize: 1024, maxMessages: 128, farms: [] });
   const idle = startThread({ role: 'mule', id: 1, init });
   const ticking = startThread({ role: 'ticking-mule', id: 2, init });
   // Let both park before the messages come, then feed each with pauses so they park again.
