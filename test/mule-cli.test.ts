@@ -8,7 +8,7 @@ import { request } from './helpers/http.js';
 const APP = 'test/fixtures/mule-app.ts';
 const BASE = ['--http-socket', '127.0.0.1:0', '--module', APP, '--sharedarea', '1', '--mule-reload-mercy', '5'];
 
-interface Counts { processed: number; sum: number; perMule: number[]; hooks: number; muleId: number }
+interface Counts { processed: number; sum: number; perMule: number[]; hooks: number; runs: number; muleId: number }
 
 async function counts(s: RunningServer): Promise<Counts> {
   return JSON.parse((await request(s.ports[0], '/count')).body) as Counts;
@@ -146,6 +146,22 @@ test('reload (SIGHUP): mules stop and come back; messages sent around it are all
     const c = await until(s, (x) => x.processed >= 200);
     assert.is(c.processed, 200);
     assert.match(s.output(), /spawned uWSGI mule 2 \(pid: \d+, thread: \d+, respawn: 1\)/);
+  },
+));
+
+// Incident: a mule that was ready and ended while another mule was still starting (here
+// mule 2's as-mule hook takes 1.5 s) was never respawned: the exit came before start() had
+// finished, and the pool dropped it silently.
+test('a mule that ends while the other mules are still starting is respawned', () => withServer(
+  ['--mule=returnsAtOnce()', '--mule=worker()', '--hook-as-mule', 'call:sleepInMule 2'],
+  async (s) => {
+    await s.waitFor(/spawned uWSGI mule 1 \(pid: \d+, thread: \d+, respawn: 2\)/, 15_000);
+    const c = await until(s, (x) => x.runs >= 3);
+    assert.ok(c.runs >= 3, `returnsAtOnce() ran ${c.runs} times`);
+    assert.match(s.output(), /OOOPS mule 1 \(pid: \d+, thread: \d+\) crippled \(exit code 30 /);
+    // mule 2 got ready meanwhile and works
+    await enqueue(s, 10, '2');
+    assert.is((await until(s, (x) => x.processed >= 10)).processed, 10);
   },
 ));
 

@@ -133,6 +133,8 @@ export class MulePool {
   private checkTimer?: NodeJS.Timeout;
   private lastLockCheck = 0;
   private startedUp = false;
+  /** start() failed: nothing is respawned any more (the master exits). */
+  private startFailed = false;
   private stopping: Promise<void> | undefined;
 
   private constructor(
@@ -173,8 +175,10 @@ export class MulePool {
     try {
       await Promise.all(all.map((l) => l.ready));
     } catch (e) {
+      this.startFailed = true;
       for (const t of this.respawnTimers) clearTimeout(t);
-      await Promise.all(all.map((l) => { l.stopping = true; return l.thread.terminate(); }));
+      // Every mule still alive, including a respawn of one that died after its 'ready' meanwhile.
+      await Promise.all([...new Set([...all, ...this.live.values()])].map((l) => { l.stopping = true; return l.thread.terminate(); }));
       throw e;
     }
     this.startedUp = true;
@@ -243,7 +247,9 @@ export class MulePool {
         log.line(`mule ${id} (pid: ${process.pid}, thread: ${tid}) annihilated`);
         return;
       }
-      if (!this.startedUp) return; // a failure during start(): start() rejects and the master exits
+      // A first spawn that failed before 'ready' fails start(), which rejects: the master exits.
+      // A mule that was ready and ended while the others were still starting is respawned as usual.
+      if (this.startFailed || (!live.isReady && !this.startedUp && generation === 1)) return;
       let delay = 0;
       if (live.harakiri) {
         log.line(`mule ${id} killed by harakiri: respawning`);
@@ -254,7 +260,7 @@ export class MulePool {
       }
       const t = setTimeout(() => {
         this.respawnTimers.delete(t);
-        if (!this.stopping && !this.live.has(id)) this.spawn(slot);
+        if (!this.stopping && !this.startFailed && !this.live.has(id)) this.spawn(slot);
       }, delay);
       this.respawnTimers.add(t);
     });
