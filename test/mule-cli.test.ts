@@ -188,6 +188,7 @@ const BAD: Array<[string[], RegExp]> = [
   [['--mules', '1', '--farm', 'f:1,9'], /\[UWSGI_ERR_MULE_ID\] --farm "f:1,9": invalid mule id: "9"/],
   [['--mules', '1', '--hook-as-mule', 'bogus'], /\[UWSGI_ERR_HOOK\] --hook-as-mule "bogus": invalid hook syntax, must be hook:args/],
   [['--mules', '1', '--hook-as-mule', 'frobnicate:x'], /\[UWSGI_ERR_HOOK\] --hook-as-mule "frobnicate:x": hook action not found: "frobnicate"/],
+  [['--mules', '2', '--farm', 'a:1', '--farm', 'a:2'], /\[UWSGI_ERR_MULE_SPEC\] --farm "a:2": a farm named "a" is already defined \(by --farm "a:1"\)/],
   [['--mules', '1', '--hook-as-mule', 'exec:exit 3'], /command "exit 3" exited with non-zero code: 3[\s\S]*FATAL hook failed/],
 ];
 

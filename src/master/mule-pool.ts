@@ -158,6 +158,14 @@ export class MulePool {
   static create(o: ResolvedOptions, cwd: string, areas: readonly unknown[], order?: ReadonlyArray<readonly [string, string]>, taskFarms?: TaskPortSource): MulePool {
     const slots = muleSlots(o, cwd, order);
     const farms = o.farm.map((v) => parseFarm(v, slots.length));
+    // uWSGI accepts a second farm of the same name and never delivers to it (lookups find
+    // the first): a farm nobody can reach. uwsgi-ts refuses it, as it does for task farms.
+    farms.forEach((f, i) => {
+      const first = farms.findIndex((g) => g.name === f.name);
+      if (first !== i) {
+        throw new UwsgiError('UWSGI_ERR_MULE_SPEC', `--farm ${echo(o.farm[i])}: a farm named ${echo(f.name)} is already defined (by --farm ${echo(o.farm[first])})`);
+      }
+    });
     for (const h of o['hook-as-mule']) parseHook(h, 'hook-as-mule');
     if (slots.length === 0) return new MulePool(slots, null, o, cwd, areas, taskFarms);
 
