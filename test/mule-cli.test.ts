@@ -4,6 +4,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runCli, runCliToExit, type RunningServer } from './helpers/cli.js';
 import { request } from './helpers/http.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 const APP = 'test/fixtures/mule-app.ts';
 const BASE = ['--http-socket', '127.0.0.1:0', '--module', APP, '--sharedarea', '1', '--mule-reload-mercy', '5'];
@@ -178,6 +181,15 @@ test('shutdown: mules get the stop request and exit cleanly', async () => {
   assert.not.match(out, /UWSGI_ERR_WORKER_CRASH|loop ended without a stop request/);
 });
 
+// Script mules with a syntax error fail the start (before any thread), not a respawn loop after it.
+const BAD_DIR = mkdtempSync(path.join(os.tmpdir(), 'uwsgi-ts-mule-bad-'));
+const BAD_MJS = path.join(BAD_DIR, 'syntax-error.mjs');
+const BAD_TS = path.join(BAD_DIR, 'syntax-error.ts');
+writeFileSync(BAD_MJS, 'export const x = ;\n');
+writeFileSync(BAD_TS, 'const n: number = ;\n');
+const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+test.after(() => rmSync(BAD_DIR, { recursive: true, force: true }));
+
 const BAD: Array<[string[], RegExp]> = [
   [['--mule=nope()'], /\[UWSGI_ERR_MULE_SPEC\].*--mule "nope\(\)".*no exported function "nope"/],
   [['--mule=notAFunction()'], /\[UWSGI_ERR_MULE_SPEC\].*"notAFunction" \(it is number\)/],
@@ -189,6 +201,8 @@ const BAD: Array<[string[], RegExp]> = [
   [['--mules', '1', '--hook-as-mule', 'bogus'], /\[UWSGI_ERR_HOOK\] --hook-as-mule "bogus": invalid hook syntax, must be hook:args/],
   [['--mules', '1', '--hook-as-mule', 'frobnicate:x'], /\[UWSGI_ERR_HOOK\] --hook-as-mule "frobnicate:x": hook action not found: "frobnicate"/],
   [['--mules', '2', '--farm', 'a:1', '--farm', 'a:2'], /\[UWSGI_ERR_MULE_SPEC\] --farm "a:2": a farm named "a" is already defined \(by --farm "a:1"\)/],
+  [[`--mule=${BAD_MJS}`], new RegExp(`\\[UWSGI_ERR_MULE_SPEC\\] --mule "${esc(BAD_MJS)}": "${esc(BAD_MJS)}" has a syntax error:[\\s\\S]*SyntaxError`)],
+  [[`--mule=${BAD_TS}`], new RegExp(`\\[UWSGI_ERR_MULE_SPEC\\] --mule "${esc(BAD_TS)}": "${esc(BAD_TS)}" has a syntax error:[\\s\\S]*Unexpected ";"`)],
   [['--mules', '1', '--hook-as-mule', 'exec:exit 3'], /command "exit 3" exited with non-zero code: 3[\s\S]*FATAL hook failed/],
 ];
 

@@ -22,6 +22,7 @@ import { attachMuleQueues } from '../shared/mule-api.js';
 import { allQueues, createMuleQueues, openMuleQueues, type MuleQueues, type MuleQueuesInit, type RingQueue } from '../shared/mule-queues.js';
 import type { MuleCommand, MuleEvent, MuleInit, MuleProgram } from '../mule/mule-init.js';
 import { BackoffById } from './backoff.js';
+import { checkMuleScript } from './script-check.js';
 import type { TaskPortSource } from './task-farms.js';
 
 const MULE_ENTRY = new URL('../mule/mule-main.js', import.meta.url);
@@ -76,7 +77,11 @@ export function parseMuleValue(value: string, appModule: string | undefined, cwd
     }
     return { kind: 'call', file: exists(file), exportName: name };
   }
-  if (SCRIPT_EXT.test(v)) return { kind: 'script', file: exists(v) };
+  if (SCRIPT_EXT.test(v)) {
+    const file = exists(v);
+    checkMuleScript(value, file);
+    return { kind: 'script', file };
+  }
   const { file, exportName } = splitModuleSpec(v);
   if (exportName !== 'default' && SCRIPT_EXT.test(file)) return { kind: 'call', file: exists(file), exportName };
   throw new UwsgiError('UWSGI_ERR_MULE_SPEC',
