@@ -4,11 +4,14 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runCli, runCliToExit, type RunningServer } from './helpers/cli.js';
 import { request } from './helpers/http.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 const APP = 'test/fixtures/mule-app.ts';
 const BASE = ['--http-socket', '127.0.0.1:0', '--module', APP, '--sharedarea', '1', '--mule-reload-mercy', '5'];
 
-interface Counts { processed: number; sum: number; perMule: number[]; hooks: number; muleId: number }
+interface Counts { processed: number; sum: number; perMule: number[]; hooks: number; runs: number; muleId: number }
 
 async function counts(s: RunningServer): Promise<Counts> {
   return JSON.parse((await request(s.ports[0], '/count')).body) as Counts;
@@ -149,6 +152,22 @@ test('reload (SIGHUP): mules stop and come back; messages sent around it are all
   },
 ));
 
+// Incident: a mule that was ready and ended while another mule was still starting (here
+// mule 2's as-mule hook takes 1.5 s) was never respawned: the exit came before start() had
+// finished, and the pool dropped it silently.
+test('a mule that ends while the other mules are still starting is respawned', () => withServer(
+  ['--mule=returnsAtOnce()', '--mule=worker()', '--hook-as-mule', 'call:sleepInMule 2'],
+  async (s) => {
+    await s.waitFor(/spawned uWSGI mule 1 \(pid: \d+, thread: \d+, respawn: 2\)/, 15_000);
+    const c = await until(s, (x) => x.runs >= 3);
+    assert.ok(c.runs >= 3, `returnsAtOnce() ran ${c.runs} times`);
+    assert.match(s.output(), /OOOPS mule 1 \(pid: \d+, thread: \d+\) crippled \(exit code 30 /);
+    // mule 2 got ready meanwhile and works
+    await enqueue(s, 10, '2');
+    assert.is((await until(s, (x) => x.processed >= 10)).processed, 10);
+  },
+));
+
 test('shutdown: mules get the stop request and exit cleanly', async () => {
   const s = await runCli([...BASE, '--mule=worker()', '--mules', '1', '--mule=test/fixtures/mule-script.ts']);
   const code = await s.stop('SIGTERM', 15_000);
@@ -157,7 +176,19 @@ test('shutdown: mules get the stop request and exit cleanly', async () => {
   for (const id of [1, 2, 3]) assert.match(out, new RegExp(`mule ${id} \\(pid: \\d+, thread: \\d+\\) annihilated`));
   assert.not.match(out, /NO MERCY/);
   assert.not.match(out, /OOOPS/);
+  // Incident: muleMessages() ended (MULE_STOP) before muleStopSignal() was aborted, so the
+  // script mule's check after its loop threw; the signal is aborted when MULE_STOP is returned.
+  assert.not.match(out, /UWSGI_ERR_WORKER_CRASH|loop ended without a stop request/);
 });
+
+// Script mules with a syntax error fail the start (before any thread), not a respawn loop after it.
+const BAD_DIR = mkdtempSync(path.join(os.tmpdir(), 'uwsgi-ts-mule-bad-'));
+const BAD_MJS = path.join(BAD_DIR, 'syntax-error.mjs');
+const BAD_TS = path.join(BAD_DIR, 'syntax-error.ts');
+writeFileSync(BAD_MJS, 'export const x = ;\n');
+writeFileSync(BAD_TS, 'const n: number = ;\n');
+const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+test.after(() => rmSync(BAD_DIR, { recursive: true, force: true }));
 
 const BAD: Array<[string[], RegExp]> = [
   [['--mule=nope()'], /\[UWSGI_ERR_MULE_SPEC\].*--mule "nope\(\)".*no exported function "nope"/],
@@ -169,6 +200,9 @@ const BAD: Array<[string[], RegExp]> = [
   [['--mules', '1', '--farm', 'f:1,9'], /\[UWSGI_ERR_MULE_ID\] --farm "f:1,9": invalid mule id: "9"/],
   [['--mules', '1', '--hook-as-mule', 'bogus'], /\[UWSGI_ERR_HOOK\] --hook-as-mule "bogus": invalid hook syntax, must be hook:args/],
   [['--mules', '1', '--hook-as-mule', 'frobnicate:x'], /\[UWSGI_ERR_HOOK\] --hook-as-mule "frobnicate:x": hook action not found: "frobnicate"/],
+  [['--mules', '2', '--farm', 'a:1', '--farm', 'a:2'], /\[UWSGI_ERR_MULE_SPEC\] --farm "a:2": a farm named "a" is already defined \(by --farm "a:1"\)/],
+  [[`--mule=${BAD_MJS}`], new RegExp(`\\[UWSGI_ERR_MULE_SPEC\\] --mule "${esc(BAD_MJS)}": "${esc(BAD_MJS)}" has a syntax error:[\\s\\S]*SyntaxError`)],
+  [[`--mule=${BAD_TS}`], new RegExp(`\\[UWSGI_ERR_MULE_SPEC\\] --mule "${esc(BAD_TS)}": "${esc(BAD_TS)}" has a syntax error:[\\s\\S]*Unexpected ";"`)],
   [['--mules', '1', '--hook-as-mule', 'exec:exit 3'], /command "exit 3" exited with non-zero code: 3[\s\S]*FATAL hook failed/],
 ];
 

@@ -39,7 +39,7 @@ async function server(): Promise<RunningServer> {
 
 test('startup logs each farm with its module functions; a .ts task module loads', async () => {
   const s = await server();
-  await s.waitFor(/created task farm 1 name: calc threads: 2 queue: 1000 module: \S+tasks\.ts \(functions: add, bytes, fail, sleep, slowWrite, spin, square, taskThreadId\)/);
+  await s.waitFor(/created task farm 1 name: calc threads: 2 queue: 1000 module: \S+tasks\.ts \(functions: add, bytes, fail, returnsFunction, sleep, slowWrite, spin, square, taskThreadId\)/);
   await s.waitFor(/created task farm 2 name: js threads: 2 queue: 1000 module: \S+tasks\.mjs \(functions: greet\)/);
   await s.waitFor(/uwsgi-ts is ready: 2 workers, 1 mule, 3 task farms accepting/);
 });
@@ -70,6 +70,17 @@ test('a task that throws rejects with its message, farm and function; the pool k
   assert.is(r.causeName, 'TypeError');
   assert.is(r.causeMessage, 'boom');
   const after = await Promise.all(Array.from({ length: 20 }, (_, i) => run(s, 'add', [i, 1])));
+  after.forEach((x, i) => assert.equal(x, { ok: true, value: i + 1 }));
+});
+
+// Incident: a result that cannot be cloned was reported as "the task thread failed: [object Object]".
+test('a task whose result cannot be cloned rejects with a message that says so; the pool keeps serving', async () => {
+  const s = await server();
+  const r = await run(s, 'returnsFunction');
+  assert.is(r.code, 'UWSGI_ERR_TASK_FAILED');
+  assert.match(r.message!, /^runInFarm\("calc", "returnsFunction"\): the task thread failed with an error that could not cross threads \(it arrived as "\{\}"\): most likely the task's result cannot be structured-cloned/, r.message);
+  assert.not.match(r.message!, /\[object Object\]/);
+  const after = await Promise.all(Array.from({ length: 10 }, (_, i) => run(s, 'add', [i, 1])));
   after.forEach((x, i) => assert.equal(x, { ok: true, value: i + 1 }));
 });
 

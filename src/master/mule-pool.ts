@@ -22,6 +22,7 @@ import { attachMuleQueues } from '../shared/mule-api.js';
 import { allQueues, createMuleQueues, openMuleQueues, type MuleQueues, type MuleQueuesInit, type RingQueue } from '../shared/mule-queues.js';
 import type { MuleCommand, MuleEvent, MuleInit, MuleProgram } from '../mule/mule-init.js';
 import { BackoffById } from './backoff.js';
+import { checkMuleScript } from './script-check.js';
 import type { TaskPortSource } from './task-farms.js';
 
 const MULE_ENTRY = new URL('../mule/mule-main.js', import.meta.url);
@@ -76,7 +77,11 @@ export function parseMuleValue(value: string, appModule: string | undefined, cwd
     }
     return { kind: 'call', file: exists(file), exportName: name };
   }
-  if (SCRIPT_EXT.test(v)) return { kind: 'script', file: exists(v) };
+  if (SCRIPT_EXT.test(v)) {
+    const file = exists(v);
+    checkMuleScript(value, file);
+    return { kind: 'script', file };
+  }
   const { file, exportName } = splitModuleSpec(v);
   if (exportName !== 'default' && SCRIPT_EXT.test(file)) return { kind: 'call', file: exists(file), exportName };
   throw new UwsgiError('UWSGI_ERR_MULE_SPEC',
@@ -133,6 +138,8 @@ export class MulePool {
   private checkTimer?: NodeJS.Timeout;
   private lastLockCheck = 0;
   private startedUp = false;
+  /** start() failed: nothing is respawned any more (the master exits). */
+  private startFailed = false;
   private stopping: Promise<void> | undefined;
 
   private constructor(
@@ -156,6 +163,14 @@ export class MulePool {
   static create(o: ResolvedOptions, cwd: string, areas: readonly unknown[], order?: ReadonlyArray<readonly [string, string]>, taskFarms?: TaskPortSource): MulePool {
     const slots = muleSlots(o, cwd, order);
     const farms = o.farm.map((v) => parseFarm(v, slots.length));
+    // uWSGI accepts a second farm of the same name and never delivers to it (lookups find
+    // the first): a farm nobody can reach. uwsgi-ts refuses it, as it does for task farms.
+    farms.forEach((f, i) => {
+      const first = farms.findIndex((g) => g.name === f.name);
+      if (first !== i) {
+        throw new UwsgiError('UWSGI_ERR_MULE_SPEC', `--farm ${echo(o.farm[i])}: a farm named ${echo(f.name)} is already defined (by --farm ${echo(o.farm[first])})`);
+      }
+    });
     for (const h of o['hook-as-mule']) parseHook(h, 'hook-as-mule');
     if (slots.length === 0) return new MulePool(slots, null, o, cwd, areas, taskFarms);
 
@@ -173,8 +188,10 @@ export class MulePool {
     try {
       await Promise.all(all.map((l) => l.ready));
     } catch (e) {
+      this.startFailed = true;
       for (const t of this.respawnTimers) clearTimeout(t);
-      await Promise.all(all.map((l) => { l.stopping = true; return l.thread.terminate(); }));
+      // Every mule still alive, including a respawn of one that died after its 'ready' meanwhile.
+      await Promise.all([...new Set([...all, ...this.live.values()])].map((l) => { l.stopping = true; return l.thread.terminate(); }));
       throw e;
     }
     this.startedUp = true;
@@ -243,7 +260,9 @@ export class MulePool {
         log.line(`mule ${id} (pid: ${process.pid}, thread: ${tid}) annihilated`);
         return;
       }
-      if (!this.startedUp) return; // a failure during start(): start() rejects and the master exits
+      // A first spawn that failed before 'ready' fails start(), which rejects: the master exits.
+      // A mule that was ready and ended while the others were still starting is respawned as usual.
+      if (this.startFailed || (!live.isReady && !this.startedUp && generation === 1)) return;
       let delay = 0;
       if (live.harakiri) {
         log.line(`mule ${id} killed by harakiri: respawning`);
@@ -254,7 +273,7 @@ export class MulePool {
       }
       const t = setTimeout(() => {
         this.respawnTimers.delete(t);
-        if (!this.stopping && !this.live.has(id)) this.spawn(slot);
+        if (!this.stopping && !this.startFailed && !this.live.has(id)) this.spawn(slot);
       }, delay);
       this.respawnTimers.add(t);
     });

@@ -109,7 +109,16 @@ class TaskFarm {
 
   private piscinaError(fn: string, e: unknown, signal: AbortSignal | undefined): UwsgiError {
     const what = callText(this.spec.name, fn);
-    const err = e instanceof Error ? e : new Error(String(e));
+    if (!(e instanceof Error)) {
+      // A thread's error that is not an Error reached us as a bare object: a DOMException does
+      // not survive the trip, and the one a task thread throws is piscina's DataCloneError
+      // when it posts a result that cannot be cloned (String(e) said "[object Object]").
+      this.failed++;
+      return new UwsgiError('UWSGI_ERR_TASK_FAILED',
+        `${what}: the task thread failed with an error that could not cross threads (it arrived as ${echo(e)}): most likely the task's result cannot be structured-cloned (functions, symbols, class instances with private state do not cross threads; return plain data)`,
+        { cause: e });
+    }
+    const err = e;
     if (err.name === 'AbortError') {
       if (signal?.aborted && isUwsgiError(signal.reason)) return signal.reason;
       return new UwsgiError('UWSGI_ERR_TASK_ABORTED', `${what}: cancelled (${err.message})`);

@@ -484,7 +484,7 @@ function look(rc: Receiver): { done: true; value: unknown } | { done: false; run
   const rung = Atomics.load(cell.array, cell.index);
   if (board.stopRequested(id)) {
     board.listen(id, 0);
-    return { done: true, value: MULE_STOP };
+    return { done: true, value: stopSeen() };
   }
   // Advertise, then look: a sender that enqueues after this look sees the LISTEN bits and rings.
   board.listen(id, rc.bits);
@@ -501,10 +501,21 @@ function look(rc: Receiver): { done: true; value: unknown } | { done: false; run
   return { done: false, rung, left };
 }
 
+/**
+ * The STOP word is set: abort muleStopSignal() now if the master's stop message has not
+ * arrived yet (it comes on the thread's port, after the word), so a mule that got MULE_STOP
+ * always sees its stop signal aborted. Runs only when stopping, never per message.
+ */
+function stopSeen(): typeof MULE_STOP {
+  const c = ST.stop;
+  if (c && !c.signal.aborted) c.abort(new UwsgiError('UWSGI_ERR_STOPPED', `mule ${muleId()}: stop requested by the master`));
+  return MULE_STOP;
+}
+
 /** Take without advertising (no LISTEN writes on the hot path): a message, MULE_STOP, MULE_TIMEOUT or NOTHING. */
 function fastTake(rc: Receiver): unknown {
   const { board } = rc.who.q;
-  if (board.stopRequested(rc.who.id)) return MULE_STOP;
+  if (board.stopRequested(rc.who.id)) return stopSeen();
   const m = take(rc.who, rc.mode, rc.farms);
   if (m !== NOTHING) return got(rc, m);
   if (rc.deadline !== Infinity && rc.deadline - Date.now() <= 0) return MULE_TIMEOUT;
