@@ -198,6 +198,34 @@ test('an idle keep-alive connection is closed after the keep-alive timeout (5 s)
   });
 });
 
+test('a request head that does not complete in time: the server reports ERR_HTTP_REQUEST_TIMEOUT for that socket (in-process, 1 s head timeout)', async () => {
+  const { HttpEngineServer } = await import('../src/worker/http-server.js');
+  const reported: string[] = [];
+  const srv = new HttpEngineServer({ maxHeaderSize: 4096, headersTimeout: 1000 }, (_req, res) => res.end('ok'));
+  srv.on('clientError', (err: NodeJS.ErrnoException, sock: net.Socket) => {
+    reported.push(err.code ?? '');
+    sock.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n');
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  try {
+    const port = (srv.address() as net.AddressInfo).port;
+    const fine = await connect(port);
+    const slow = await connect(port);
+    slow.sock.write('GET / HTTP/1.1\r\nHost: a\r\n'); // never finished
+    for (let i = 0; i < 8; i++) {
+      fine.sock.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+      await sleep(500);
+    }
+    await Promise.race([slow.closed, sleep(3000)]);
+    assert.match(slow.text(), /^HTTP\/1\.1 408 Request Timeout/);
+    assert.equal(reported, ['ERR_HTTP_REQUEST_TIMEOUT']);
+    assert.is(fine.text().match(/HTTP\/1\.1 200 OK/g)?.length, 8, 'a connection that keeps sending requests is not timed out');
+    fine.sock.destroy();
+  } finally {
+    srv.close();
+  }
+});
+
 test('--http-engine node: the same app through Node\'s http module', async () => {
   await withServer(['--http-engine', 'node'], async (_s, port) => {
     const out = (await rawRequest(port, 'POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhiGET /echo HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n')).toString('latin1');

@@ -24,6 +24,7 @@ export const ERROR_CATALOGUE = {
   UWSGI_ERR_UWSGI_MODIFIER: 'a uwsgi-protocol packet asks for a modifier1 with no handler',
   UWSGI_ERR_HTTP_PARSE: 'an HTTP request is malformed (answered 400)',
   UWSGI_ERR_HTTP_HEADERS_TOO_LARGE: 'an HTTP request head exceeds --buffer-size (answered 431)',
+  UWSGI_ERR_HTTP_TIMEOUT: 'an HTTP request head did not arrive in time (15 × --socket-timeout; answered 408)',
   UWSGI_ERR_BODY_TOO_LARGE: 'a request body exceeds --limit-post (answered 413)',
   UWSGI_ERR_BODY_READ: 'the client closed the connection or stalled past --socket-timeout while sending the request body',
   // workers and supervision

@@ -30,7 +30,7 @@ export interface ConnectionOwner {
   /** the coarse clock the idle sweep compares against (ticks, not ms) */
   readonly tick: number;
   onRequest(req: IncomingMessage, res: ServerResponse): void;
-  onParseError(err: HttpParseError, socket: EngineSocket): void;
+  onParseError(err: Error & { code: string }, socket: EngineSocket): void;
   onClose(conn: HttpConnection): void;
 }
 
@@ -123,6 +123,8 @@ export class HttpConnection implements HttpParserSink {
   /** the peer half-closed: answer what is in flight, then close */
   private peerDone = false;
   private isClosed = false;
+  /** a fault or timeout was reported: nothing more is parsed or reported on this connection */
+  private givenUp = false;
   /** requests started on this connection */
   requests = 0;
   /** owner.tick when the connection last became idle (or was opened) */
@@ -155,6 +157,7 @@ export class HttpConnection implements HttpParserSink {
   // ---- socket events ----
 
   data(chunk: Buffer): void {
+    if (this.givenUp) return;
     if (this.held !== null) {
       this.held = Buffer.concat([this.held, chunk]);
       if (this.req !== null) {
@@ -172,6 +175,7 @@ export class HttpConnection implements HttpParserSink {
 
   peerEnded(): void {
     this.peerDone = true;
+    if (this.givenUp) return;
     const err = this.parser.finish();
     if (err !== null) {
       // cut off in the middle of a head or a body: answered and closed, a running request
@@ -225,7 +229,21 @@ export class HttpConnection implements HttpParserSink {
     }
   }
 
+  /** Stop parsing and reporting: the owner answers (408) and closes. */
+  giveUp(): void {
+    this.givenUp = true;
+    this.held = null;
+    this.headSince = -1;
+    this.idleSince = this.owner.tick;
+  }
+
+  /** giveUp() was called: the connection only waits to be closed. */
+  get abandoned(): boolean {
+    return this.givenUp;
+  }
+
   private parseFailed(err: HttpParseError, peerGone = false): void {
+    this.giveUp();
     // answered (400/431) and logged first: aborting the request destroys the socket
     this.owner.onParseError(err, this.socket);
     const req = this.req;

@@ -13,7 +13,7 @@
 import net from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpConnection, type ConnectionOwner, type EngineSocket } from './http-connection.js';
-import { HttpParseError, type HttpParserOptions } from './http-parser.js';
+import type { HttpParserOptions } from './http-parser.js';
 
 export interface HttpEngineOptions {
   /** max bytes of a request head (and of trailers); --buffer-size */
@@ -27,7 +27,6 @@ export interface HttpEngineOptions {
 }
 
 const SWEEP_MS = 1000;
-const TIMEOUT_RESPONSE = 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
 
 export class HttpEngineServer extends net.Server implements ConnectionOwner {
   readonly parserOptions: HttpParserOptions;
@@ -67,10 +66,14 @@ export class HttpEngineServer extends net.Server implements ConnectionOwner {
   private sweep(): void {
     const now = ++this.tick;
     for (const conn of this.open) {
-      if (conn.receivingHead) {
+      if (conn.abandoned) {
+        // answered and ended after a fault: a peer that does not close within 2 s is cut off
+        if (now - conn.idleSince > 2) conn.socket.destroy();
+      } else if (conn.receivingHead) {
         if (conn.headSince >= 0 && now - conn.headSince > this.headersTicks) {
-          conn.socket.end(TIMEOUT_RESPONSE);
-          conn.socket.destroySoon?.();
+          conn.giveUp();
+          const err = Object.assign(new Error(`request head not complete after ${this.headersTicks} s`), { code: 'ERR_HTTP_REQUEST_TIMEOUT' });
+          this.onParseError(err, conn.socket);
         }
       } else if (conn.idle && conn.requests > 0 && now - conn.idleSince > this.keepAliveTicks) {
         conn.socket.destroy();
@@ -87,7 +90,8 @@ export class HttpEngineServer extends net.Server implements ConnectionOwner {
     this.handler(req, res);
   }
 
-  onParseError(err: HttpParseError, socket: EngineSocket): void {
+  /** A malformed request (HttpParseError) or a head that timed out (code ERR_HTTP_REQUEST_TIMEOUT, as Node names it). */
+  onParseError(err: Error & { code: string }, socket: EngineSocket): void {
     if (this.listenerCount('clientError') > 0) this.emit('clientError', err, socket);
     else socket.destroy();
   }

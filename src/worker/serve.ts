@@ -11,7 +11,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { UwsgiError, echo } from '../shared/errors.js';
+import { UwsgiError, echo, type UwsgiErrorCode } from '../shared/errors.js';
 import { formatDefaultLine } from '../shared/request-log.js';
 import { log } from '../shared/log-writer.js';
 import type { Scoreboard } from '../shared/scoreboard.js';
@@ -142,10 +142,22 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
       socket.destroy();
       return;
     }
-    const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
-    const code = tooLarge ? 'UWSGI_ERR_HTTP_HEADERS_TOO_LARGE' : 'UWSGI_ERR_HTTP_PARSE';
-    const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
-    const detail = tooLarge ? `request head larger than --buffer-size ${settings.bufferSize}` : `${err.code ?? 'parse error'}: ${err.message}`;
+    let code: UwsgiErrorCode;
+    let status: string;
+    let detail: string;
+    if (err.code === 'HPE_HEADER_OVERFLOW') {
+      code = 'UWSGI_ERR_HTTP_HEADERS_TOO_LARGE';
+      status = '431 Request Header Fields Too Large';
+      detail = `request head larger than --buffer-size ${settings.bufferSize}`;
+    } else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+      code = 'UWSGI_ERR_HTTP_TIMEOUT';
+      status = '408 Request Timeout';
+      detail = `${err.message} (15 × --socket-timeout ${settings.socketTimeout})`;
+    } else {
+      code = 'UWSGI_ERR_HTTP_PARSE';
+      status = '400 Bad Request';
+      detail = `${err.code ?? 'parse error'}: ${err.message}`;
+    }
     log.line(`[${code}] worker ${opts.workerId}: bad HTTP request from ${peer}: ${detail}`);
     const inFlight = currentResponse(socket);
     if (inFlight !== null && inFlight.headersSent) {
