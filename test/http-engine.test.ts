@@ -152,6 +152,29 @@ test('a large body read slowly (socket backpressure) arrives whole', async () =>
   });
 });
 
+test('a piped response much larger than the socket buffer completes (backpressure and drain), read slowly', async () => {
+  await withServer([], async (_s, port) => {
+    const c = await connect(port);
+    c.sock.pause();
+    c.sock.write('GET /stream-big?chunks=2048 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    await sleep(300); // the server fills the socket and must wait for drain
+    let bytes = 0;
+    c.sock.removeAllListeners('data');
+    c.sock.on('data', (d: Buffer) => { bytes += d.length; });
+    c.sock.resume();
+    await Promise.race([c.closed, sleep(30_000)]);
+    assert.ok(bytes > 2048 * 16384, `got ${bytes} bytes`);
+    assert.ok(bytes < 2048 * 16384 + 1024, `got ${bytes} bytes`);
+  });
+});
+
+test('res.setTimeout reaches the response (the socket\'s timeout event is routed as Node routes it)', async () => {
+  await withServer([], async (_s, port) => {
+    const r = await get(port, '/res-timeout', 5000);
+    assert.is(r.body, 'timed out as asked');
+  });
+});
+
 test('malformed requests: 400 and a log line naming the fault; 431 past --buffer-size; the worker and other connections are unharmed', async () => {
   await withServer(['--buffer-size', '1024'], async (s, port) => {
     const keep = await connect(port);

@@ -15,7 +15,7 @@
  * the next request. A socket 'close' aborts the request in flight (`aborted`).
  */
 import { IncomingMessage, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { HttpRequestParser, HttpParseError, ParserState, HeadFlags, type HttpParserOptions, type HttpParserSink } from './http-parser.js';
 
@@ -32,6 +32,8 @@ export interface ConnectionOwner {
   onRequest(req: IncomingMessage, res: ServerResponse): void;
   onParseError(err: Error & { code: string }, socket: EngineSocket): void;
   onClose(conn: HttpConnection): void;
+  /** true if someone listened to the server's 'timeout' */
+  onSocketTimeout(socket: EngineSocket): boolean;
 }
 
 /** Bytes of pipelined requests held while a response is running before the socket stops reading. */
@@ -62,6 +64,40 @@ function onEnd(this: OwnedSocket): void {
 }
 function onClose(this: OwnedSocket): void {
   this[kConnection]!.closed();
+}
+/**
+ * The symbol under which Node's response remembers that a write returned false
+ * (`kNeedDrain`), found once on a probe response; undefined if a Node version renames it,
+ * and then the public `writableNeedDrain` is used instead.
+ */
+const kNeedDrain: symbol | undefined = (() => {
+  const probe = new ServerResponse(new IncomingMessage(new Socket()));
+  return Object.getOwnPropertySymbols(probe).find((s) => s.description === 'kNeedDrain');
+})();
+type DrainableResponse = ServerResponse & { [k: symbol]: unknown };
+
+/** The socket drained: a response that was told to wait gets its 'drain' (what Node's http server does). */
+function onDrain(this: OwnedSocket): void {
+  const msg = (this as { _httpMessage?: DrainableResponse | null })._httpMessage;
+  if (!msg || msg.writableFinished || msg.writableEnded) return;
+  if (kNeedDrain !== undefined) {
+    if (msg[kNeedDrain] !== true) return;
+    msg[kNeedDrain] = false;
+  } else if (!msg.writableNeedDrain) return;
+  msg.emit('drain');
+}
+/**
+ * A socket timeout the app asked for (`req.setTimeout`, `res.setTimeout`): 'timeout' goes to
+ * the request still being received, the response and the server; with nobody listening the
+ * socket is destroyed (Node's http server does the same).
+ */
+function onTimeout(this: OwnedSocket): void {
+  const conn = this[kConnection]!;
+  const req = conn.currentRequest;
+  const reqHeard = req !== null && !req.complete && req.emit('timeout', this);
+  const res = (this as { _httpMessage?: ServerResponse | null })._httpMessage;
+  const resHeard = res != null && res.emit('timeout', this);
+  if (!reqHeard && !resHeard && !conn.ownerHeardTimeout(this)) this.destroy();
 }
 function onError(this: OwnedSocket): void {
   // 'close' follows and does the cleanup; a reset peer is not worth a log line
@@ -142,6 +178,18 @@ export class HttpConnection implements HttpParserSink {
     socket.on('end', onEnd);
     socket.on('close', onClose);
     socket.on('error', onError);
+    socket.on('drain', onDrain);
+    socket.on('timeout', onTimeout);
+  }
+
+  /** The request being received or answered, if any. */
+  get currentRequest(): IncomingMessage | null {
+    return this.req;
+  }
+
+  /** Offer a socket timeout to the server's 'timeout' listeners. */
+  ownerHeardTimeout(socket: EngineSocket): boolean {
+    return this.owner.onSocketTimeout(socket);
   }
 
   /** No request in flight and no request bytes pending. */

@@ -96,6 +96,10 @@ export class HttpEngineServer extends net.Server implements ConnectionOwner {
     else socket.destroy();
   }
 
+  onSocketTimeout(socket: EngineSocket): boolean {
+    return this.emit('timeout', socket);
+  }
+
   onClose(conn: HttpConnection): void {
     this.open.delete(conn);
   }
