@@ -209,6 +209,45 @@ test('--max-requests recycles a worker gracefully', async () => {
   }
 });
 
+/** `total` GETs from `conc` clients, each reusing its keep-alive connection at once (like wrk or a pooled client); counts answers. */
+async function keepAliveLoad(port: number, total: number, conc: number): Promise<{ ok: number; errors: string[] }> {
+  const http = await import('node:http');
+  const agent = new http.Agent({ keepAlive: true, maxSockets: conc });
+  let started = 0;
+  let ok = 0;
+  const errors: string[] = [];
+  const one = (): Promise<void> => new Promise<void>((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+      res.resume();
+      res.on('end', () => { if (res.statusCode === 200) ok++; else errors.push(`status ${res.statusCode}`); resolve(); });
+      res.on('error', (e) => { errors.push(e.message); resolve(); });
+    });
+    req.setTimeout(10_000, () => req.destroy(new Error('timed out')));
+    req.on('error', (e: NodeJS.ErrnoException) => { errors.push(e.code ?? e.message); resolve(); });
+  });
+  const loop = async (): Promise<void> => {
+    while (started < total) {
+      started++;
+      await one();
+    }
+  };
+  await Promise.all(Array.from({ length: conc }, loop));
+  agent.destroy();
+  return { ok, errors };
+}
+
+test('--max-requests recycling under keep-alive load loses no request (the retiring worker serves, not resets, a request on an idle connection)', async () => {
+  const s = await runCli(base(['--max-requests', '25', '--min-worker-lifetime', '0', '--disable-logging']));
+  try {
+    const { ok, errors } = await keepAliveLoad(s.ports[0], 1500, 16);
+    assert.is(errors.length, 0, `${errors.length} requests lost while recycling: ${[...new Set(errors)].join(', ')}`);
+    assert.is(ok, 1500);
+    assert.match(s.output(), /worker \d buried after/);
+  } finally {
+    await s.stop();
+  }
+});
+
 test('bad HTTP input: 400 for garbage, 431 for a head over --buffer-size, 413 over --limit-post; others unharmed', async () => {
   const s = await runCli(base(['--buffer-size', '2048', '--limit-post', '1000']));
   try {

@@ -50,21 +50,28 @@ export function endKeepAlive(state: ServeState): void {
 }
 
 /**
- * Graceful stop of the connections: close those idle between keep-alive requests now;
- * a connection that has not sent its first request yet (it was queued just before the
- * stop) gets `graceMs` to send it, and is then served and closed like the others.
+ * How long a keep-alive connection found idle by a graceful stop is kept open for a next
+ * request. A busy client sends its next request on the connection as soon as it has read
+ * a response, often just as the stop begins: closing it at once would reset that request
+ * (the client sees ECONNRESET and the request is lost). Served with `Connection: close`,
+ * it loses nothing. A client idle this long is assumed to send nothing more.
+ */
+const KEEPALIVE_STOP_GRACE_MS = 500;
+
+/**
+ * Graceful stop of the connections: one idle between keep-alive requests gets
+ * KEEPALIVE_STOP_GRACE_MS (at most `graceMs`) to send its next request; one that has
+ * not sent its first request yet (it was queued just before the stop) gets `graceMs`.
+ * A request that arrives is served and its connection closed after the response.
  */
 export function closeIdleConnections(state: ServeState, graceMs: number): void {
   const now = Date.now();
   for (const sock of state.connections) {
     const c = sock as CountedSocket & { _uwsgiIdleSince?: number };
     if (currentResponse(c)) continue;
-    if ((c[kRequests] ?? 0) > 0) {
-      sock.destroy();
-      continue;
-    }
     c._uwsgiIdleSince ??= now;
-    if (now - c._uwsgiIdleSince >= graceMs) sock.destroy();
+    const grace = (c[kRequests] ?? 0) > 0 ? Math.min(graceMs, KEEPALIVE_STOP_GRACE_MS) : graceMs;
+    if (now - c._uwsgiIdleSince >= grace) sock.destroy();
   }
 }
 
