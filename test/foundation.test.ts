@@ -274,6 +274,40 @@ test('bad HTTP input: 400 for garbage, 431 for a head over --buffer-size, 413 ov
   }
 });
 
+test('--buffer-size bounds the whole HTTP request head: exactly N bytes is served, N+1 gets 431 and a log line', async () => {
+  const s = await runCli(base(['--buffer-size', '1024']));
+  try {
+    const { rawRequest } = await import('./helpers/http.js');
+    const head = (size: number): string => {
+      const start = 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Pad: ';
+      return start + 'a'.repeat(size - start.length - 4) + '\r\n\r\n';
+    };
+    assert.is(head(1024).length, 1024);
+    assert.match((await rawRequest(s.ports[0], head(1024))).toString(), /^HTTP\/1\.1 200 OK/);
+    assert.match((await rawRequest(s.ports[0], head(1025))).toString(), /^HTTP\/1\.1 431 /);
+    await s.waitFor(/\[UWSGI_ERR_HTTP_HEADERS_TOO_LARGE\] worker \d: bad HTTP request from 127\.0\.0\.1:\d+: request head of 1025 bytes larger than --buffer-size 1024/);
+    // the request line counts too
+    const line = (size: number): string => `GET /${'u'.repeat(size - 'GET / HTTP/1.0\r\n\r\n'.length)} HTTP/1.0\r\n\r\n`;
+    assert.match((await rawRequest(s.ports[0], line(1024))).toString(), /^HTTP\/1\.1 200 OK/);
+    assert.match((await rawRequest(s.ports[0], line(1025))).toString(), /^HTTP\/1\.1 431 /);
+    assert.not.match(s.output(), /died/);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('an HTTP/1.1 request without Host is served, as uWSGI does (Node alone would answer 400 and log nothing)', async () => {
+  const s = await runCli(base());
+  try {
+    const { rawRequest } = await import('./helpers/http.js');
+    const out = (await rawRequest(s.ports[0], 'GET / HTTP/1.1\r\nConnection: close\r\n\r\n')).toString();
+    assert.match(out, /^HTTP\/1\.1 200 OK/);
+    assert.match(out, /hello from thread/);
+  } finally {
+    await s.stop();
+  }
+});
+
 test('keep-alive and pipelining: several requests on one connection answered in order', async () => {
   const s = await runCli(base());
   try {

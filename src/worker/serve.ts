@@ -114,13 +114,15 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
   // Two parsers share one request path: HTTP sockets are held to --buffer-size exactly;
   // uwsgi connections were already held to it by the packet parser, and their synthesized
   // HTTP head can be longer than the vars block (percent-encoded URIs), so their limit is looser.
-  const makeServer = (maxHeaderSize: number): http.Server => {
+  const makeServer = (maxHeaderSize: number, listener: (req: IncomingMessage, res: TrackedResponse) => void): http.Server => {
     const srv = http.createServer({
       maxHeaderSize,
       keepAliveTimeout: 5000,
       requestTimeout: 0,
+      // uWSGI serves an HTTP/1.1 request without Host (Node would answer 400 and log nothing)
+      requireHostHeader: false,
       headersTimeout: Math.max(1000, settings.socketTimeout * 1000 * 15),
-    }, onRequest);
+    }, listener);
     srv.on('connection', onConnection);
     srv.on('clientError', onClientError);
     return srv;
@@ -152,8 +154,26 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
     socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   }
 
-  const server = makeServer(settings.bufferSize);
-  const uwsgiServer = makeServer(Math.min(65535 * 3, settings.bufferSize * 3) + 1024);
+  // Node's maxHeaderSize counts only the URL and the header names and values, so a head
+  // up to ~30 bytes (plus 4 per header) over --buffer-size would pass it: the HTTP
+  // listener measures the whole head itself (onHttpRequest).
+  const server = makeServer(settings.bufferSize, onHttpRequest);
+  const uwsgiServer = makeServer(Math.min(65535 * 3, settings.bufferSize * 3) + 1024, onRequest);
+  const bufferSize = settings.bufferSize;
+
+  /** HTTP sockets: the request head (request line, headers, blank line) must fit in --buffer-size, as in uWSGI. */
+  function onHttpRequest(req: IncomingMessage, res: TrackedResponse): void {
+    const size = requestHeadSize(req);
+    if (size <= bufferSize) {
+      onRequest(req, res);
+      return;
+    }
+    const sock = req.socket;
+    log.line(`[UWSGI_ERR_HTTP_HEADERS_TOO_LARGE] worker ${opts.workerId}: bad HTTP request from ${sock.remoteAddress ?? '?'}:${sock.remotePort ?? '?'}: request head of ${size} bytes larger than --buffer-size ${bufferSize}`);
+    res.shouldKeepAlive = false;
+    res.writeHead(431, { Connection: 'close', 'Content-Length': '0' });
+    res.end();
+  }
 
   function finishRequest(req: IncomingMessage, res: TrackedResponse): void {
     state.inflight--;
@@ -230,6 +250,18 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
   }
 
   return { server, uwsgiServer, state };
+}
+
+/**
+ * Bytes of the request head as sent: `METHOD SP URI SP HTTP/x.y CRLF`, each header as
+ * `Name: value CRLF`, and the final CRLF (optional whitespace around a value is counted
+ * as the usual single space: Node has dropped it).
+ */
+function requestHeadSize(req: IncomingMessage): number {
+  const raw = req.rawHeaders;
+  let size = (req.method?.length ?? 0) + (req.url?.length ?? 0) + 14;
+  for (let i = 0; i < raw.length; i++) size += raw[i].length + 2;
+  return size;
 }
 
 function countHeaderLines(head: string): number {
