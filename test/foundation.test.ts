@@ -248,6 +248,31 @@ test('--max-requests recycling under keep-alive load loses no request (the retir
   }
 });
 
+test('--max-requests: a successor that reaches the limit while its predecessor still drains waits for it (no "no free scoreboard slot" crash)', async () => {
+  const s = await runCli(['--http-socket', '127.0.0.1:0', '--workers', '1', '--module', HELLO, '--max-requests', '2', '--min-worker-lifetime', '0']);
+  try {
+    const slow = get(s.ports[0], '/slow?ms=2500');
+    await sleep(100);
+    const first = (await get(s.ports[0], '/')).headers['x-thread']; // generation 1 reaches its limit
+    // until generation 2 answers (generation 1 serves until its successor accepts)
+    let answeredBy = first;
+    for (let i = 0; i < 200 && answeredBy === first; i++) {
+      const r = await get(s.ports[0], '/');
+      assert.is(r.status, 200);
+      answeredBy = r.headers['x-thread'];
+      if (answeredBy === first) await sleep(10);
+    }
+    assert.is.not(answeredBy, first);
+    for (let i = 0; i < 3; i++) assert.is((await get(s.ports[0], '/')).status, 200); // generation 2 reaches its limit too
+    assert.is((await slow).body, 'slow done 2500');
+    await s.waitFor(/spawned uwsgi-ts worker 1 .*generation: 3\)/, 10_000);
+    for (let i = 0; i < 4; i++) assert.is((await get(s.ports[0], '/')).status, 200);
+    assert.not.match(s.output(), /no free scoreboard slot/);
+  } finally {
+    await s.stop();
+  }
+});
+
 test('bad HTTP input: 400 for garbage, 431 for a head over --buffer-size, 413 over --limit-post; others unharmed', async () => {
   const s = await runCli(base(['--buffer-size', '2048', '--limit-post', '1000']));
   try {
@@ -315,6 +340,30 @@ test('keep-alive and pipelining: several requests on one connection answered in 
     const req = 'GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\nGET /c HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n';
     const out = (await rawRequest(s.ports[0], req)).toString();
     assert.is(out.match(/HTTP\/1\.1 200 OK/g)?.length, 3);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('pipelining: a bad request after good ones gets its 400 after their responses; each log line counts its own body', async () => {
+  const s = await runCli(base(['--workers', '1']));
+  try {
+    const { rawRequest } = await import('./helpers/http.js');
+    const req = 'GET /slow?ms=300 HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\nGET /c HTTP/1.1\r\nHost x\r\n\r\n';
+    const out = (await rawRequest(s.ports[0], req)).toString();
+    const statuses = [...out.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => m[1]);
+    assert.equal(statuses, ['200', '200', '400'], out);
+    assert.match(out, /slow done 300/);
+    assert.match(out, /hello from thread/);
+    await s.waitFor(/\[UWSGI_ERR_HTTP_PARSE\] worker 1: bad HTTP request from 127\.0\.0\.1:\d+: HPE_INVALID_HEADER_TOKEN/);
+    await s.waitFor(/GET \/b => generated 19 bytes/);
+    // three good ones in one write: each line reports its own 19-byte body, not the next response's bytes
+    await rawRequest(s.ports[0], 'GET /x HTTP/1.1\r\nHost: x\r\n\r\nGET /y HTTP/1.1\r\nHost: x\r\n\r\nGET /z HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    await s.waitFor(/GET \/z => generated/);
+    for (const p of ['/slow?ms=300', '/x', '/y', '/z']) {
+      const line = s.output().split('\n').find((l) => l.includes(`] GET ${p} =>`)) ?? '';
+      assert.match(line, p.startsWith('/slow') ? / => generated 13 bytes / : / => generated 19 bytes /, line);
+    }
   } finally {
     await s.stop();
   }

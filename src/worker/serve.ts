@@ -31,9 +31,19 @@ export interface ServeState {
 const kRequests = Symbol('uwsgi-ts.requests');
 type CountedSocket = Socket & { [kRequests]?: number };
 
+/** The error reply owed to a connection once the pipelined requests before its bad one are answered. */
+const kErrorReply = Symbol('uwsgi-ts.errorReply');
+type ErrorSocket = Socket & { [kErrorReply]?: string };
+
 /** Per-request values the log line needs, kept on the response only when logging is on. */
 const kLog = Symbol('uwsgi-ts.log');
-interface LogStart { readonly startMs: number; readonly t0: number; readonly written0: number }
+interface LogStart {
+  readonly startMs: number;
+  readonly t0: number;
+  /** the socket's bytesWritten when this response's bytes start, and when they are all written (-1 until then) */
+  written0: number;
+  written1: number;
+}
 type TrackedResponse = ServerResponse & { [kLog]?: LogStart };
 
 /** The response a connection is answering now, if any (Node's own bookkeeping). */
@@ -138,9 +148,31 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
   }
   function onResponseClose(this: ServerResponse): void {
     finishRequest(this.req, this);
+    const sock = this.req.socket as ErrorSocket;
+    const reply = sock[kErrorReply];
+    if (reply !== undefined && currentResponse(sock) === null) {
+      if (sock.writable) sock.end(reply);
+      else sock.destroy();
+    }
+  }
+  /** A pipelined request's response waited for the ones before it: its bytes start now. */
+  function onResponseSocket(this: TrackedResponse, sock: Socket & { bytesWritten?: number }): void {
+    const start = this[kLog];
+    if (start) start.written0 = typeof sock.bytesWritten === 'number' ? sock.bytesWritten : 0;
+  }
+  /**
+   * All of this response is written ('prefinish' comes before Node's own 'finish' handler
+   * hands the socket to the next pipelined response and flushes it).
+   */
+  function onResponsePrefinish(this: TrackedResponse): void {
+    const start = this[kLog];
+    const bw = (this.socket as { bytesWritten?: number } | null)?.bytesWritten;
+    if (start && typeof bw === 'number') start.written1 = bw;
   }
 
   function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+    // the parser reports its error again on every later read: answered once
+    if ((socket as ErrorSocket)[kErrorReply] !== undefined) return;
     const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     if (err.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
@@ -151,7 +183,22 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
     const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
     const detail = tooLarge ? `request head larger than --buffer-size ${settings.bufferSize}` : `${err.code ?? 'parse error'}: ${err.message}`;
     log.line(`[${code}] worker ${opts.workerId}: bad HTTP request from ${peer}: ${detail}`);
-    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    const reply = `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`;
+    const res = currentResponse(socket);
+    if (res === null) {
+      socket.end(reply);
+      return;
+    }
+    const incoming = (socket as { parser?: { incoming?: IncomingMessage | null } | null }).parser?.incoming;
+    if (incoming && !incoming.complete) {
+      // the fault is in the body of the request being answered: it cannot complete
+      if (res.headersSent) socket.destroy();
+      else socket.end(reply);
+      return;
+    }
+    // A later pipelined request is bad: the requests before it are still being answered.
+    // Their responses go out first, then this reply (finishRequest), then the close.
+    (socket as ErrorSocket)[kErrorReply] = reply;
   }
 
   // Node's maxHeaderSize counts only the URL and the header names and values, so a head
@@ -182,13 +229,13 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
     state.served++;
     const start = res[kLog];
     if (start) {
-      const { startMs, t0, written0 } = start;
+      const { startMs, t0, written0, written1 } = start;
       const sock = req.socket as Socket & UwsgiSocketInfo;
       const total = scoreboard.nextTotal();
       const head = (res as unknown as { _header?: string | null })._header;
       const hsize = head ? Buffer.byteLength(head, 'latin1') : 0;
       let rsize = 0;
-      const bw = (sock as { bytesWritten?: number }).bytesWritten;
+      const bw = written1 >= 0 ? written1 : (sock as { bytesWritten?: number }).bytesWritten;
       if (typeof bw === 'number') rsize = Math.max(0, bw - written0 - hsize);
       const uv = sock.uwsgiVars;
       let vars: number;
@@ -227,7 +274,9 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
     const sock = req.socket as CountedSocket & { bytesWritten?: number };
     sock[kRequests] = (sock[kRequests] ?? 0) + 1;
     if (logging) {
-      res[kLog] = { startMs, t0: performance.now(), written0: typeof sock.bytesWritten === 'number' ? sock.bytesWritten : 0 };
+      res[kLog] = { startMs, t0: performance.now(), written0: typeof sock.bytesWritten === 'number' ? sock.bytesWritten : 0, written1: -1 };
+      if (res.socket === null) res.on('socket', onResponseSocket);
+      res.on('prefinish', onResponsePrefinish);
     }
     state.inflight++;
     scoreboard.requestBegin(slot, startMs);
