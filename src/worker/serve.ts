@@ -40,6 +40,8 @@ const kLog = Symbol('uwsgi-ts.log');
 interface LogStart {
   readonly startMs: number;
   readonly t0: number;
+  /** the URL as received: routers (Express's mounted ones) rewrite req.url while they run */
+  readonly url: string;
   /** the socket's bytesWritten when this response's bytes start, and when they are all written (-1 until then) */
   written0: number;
   written1: number;
@@ -94,15 +96,14 @@ export interface ServeOptions {
 }
 
 interface UwsgiSocketInfo {
-  uwsgiVars?: { count: number; pktsize: number; get(key: string): string | undefined; getFirst(key: string): string | undefined };
+  uwsgiVars?: { count: number; pktsize: number; get(key: string, encoding?: BufferEncoding): string | undefined; getFirst(key: string): string | undefined };
 }
 
 /** CGI-style var count and size uWSGI's http-socket would have built for this request. */
-function httpVarsSize(req: IncomingMessage): { count: number; size: number } {
+function httpVarsSize(req: IncomingMessage, url: string): { count: number; size: number } {
   const raw = req.rawHeaders;
   // REQUEST_METHOD REQUEST_URI PATH_INFO QUERY_STRING SERVER_PROTOCOL SCRIPT_NAME SERVER_NAME SERVER_PORT REMOTE_ADDR REMOTE_PORT
   let size = 0;
-  const url = req.url ?? '';
   const q = url.indexOf('?');
   size += 14 + (req.method?.length ?? 0) + 11 + url.length + 9 + (q < 0 ? url.length : q) + 12 + (q < 0 ? 0 : url.length - q - 1) + 15 + 8 + 11 + 0 + 11 + 9 + 11 + 8 + 10;
   for (let i = 0; i < raw.length; i += 2) size += 5 + raw[i].length + raw[i + 1].length;
@@ -229,7 +230,7 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
     state.served++;
     const start = res[kLog];
     if (start) {
-      const { startMs, t0, written0, written1 } = start;
+      const { startMs, t0, url, written0, written1 } = start;
       const sock = req.socket as Socket & UwsgiSocketInfo;
       const total = scoreboard.nextTotal();
       const head = (res as unknown as { _header?: string | null })._header;
@@ -242,13 +243,22 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
       let pktsize: number;
       let addr: string;
       let proto: string;
+      let method: string;
+      let uri: string;
+      let user = '';
       if (uv) {
         vars = uv.count;
         pktsize = uv.pktsize;
         addr = uv.getFirst('REMOTE_ADDR') ?? '';
         proto = uv.get('SERVER_PROTOCOL') ?? '';
+        // the vars as the front end sent them (the app saw a percent-encoded, maybe defaulted, request line)
+        method = uv.get('REQUEST_METHOD') ?? '';
+        uri = uv.get('REQUEST_URI', 'utf8') ?? '';
+        user = uv.get('REMOTE_USER', 'utf8') ?? '';
       } else {
-        const v = httpVarsSize(req);
+        method = req.method ?? '';
+        uri = url;
+        const v = httpVarsSize(req, url);
         vars = v.count;
         pktsize = v.size;
         addr = sock.remoteAddress ?? '';
@@ -256,8 +266,8 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
       }
       const headerCount = head ? countHeaderLines(head) : 0;
       log.line(formatDefaultLine({
-        pid, app: 0, appRequests, total, addr, user: '', vars, pktsize, startMs,
-        method: req.method ?? '', uri: req.url ?? '', rsize,
+        pid, app: 0, appRequests, total, addr, user, vars, pktsize, startMs,
+        method, uri, rsize,
         micros: Math.round((performance.now() - t0) * 1000), proto,
         status: res.headersSent ? res.statusCode : (res.writableFinished ? res.statusCode : 500),
         headers: headerCount, hsize, switches: rsize > 0 ? 1 : 0, core: 0,
@@ -274,7 +284,7 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
     const sock = req.socket as CountedSocket & { bytesWritten?: number };
     sock[kRequests] = (sock[kRequests] ?? 0) + 1;
     if (logging) {
-      res[kLog] = { startMs, t0: performance.now(), written0: typeof sock.bytesWritten === 'number' ? sock.bytesWritten : 0, written1: -1 };
+      res[kLog] = { startMs, t0: performance.now(), url: req.url ?? '', written0: typeof sock.bytesWritten === 'number' ? sock.bytesWritten : 0, written1: -1 };
       if (res.socket === null) res.on('socket', onResponseSocket);
       res.on('prefinish', onResponsePrefinish);
     }
