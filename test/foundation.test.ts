@@ -333,6 +333,22 @@ test('an HTTP/1.1 request without Host is served, as uWSGI does (Node alone woul
   }
 });
 
+test('Expect: 100-continue with --limit-post: a body over the limit gets 413 without a 100 Continue; one within it gets 100 then the answer', async () => {
+  const s = await runCli(base(['--limit-post', '1000']));
+  try {
+    const { rawRequest } = await import('./helpers/http.js');
+    const over = (await rawRequest(s.ports[0], 'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n')).toString();
+    assert.match(over, /^HTTP\/1\.1 413 /);
+    assert.not.match(over, /100 Continue/);
+    await s.waitFor(/\[UWSGI_ERR_BODY_TOO_LARGE\] worker \d: POST \/echo from 127\.0\.0\.1: Content-Length "5000" exceeds --limit-post 1000/);
+    const within = (await rawRequest(s.ports[0], 'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\nConnection: close\r\n\r\nhello')).toString();
+    assert.match(within, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK/);
+    assert.match(within, /"length":5/);
+  } finally {
+    await s.stop();
+  }
+});
+
 test('keep-alive and pipelining: several requests on one connection answered in order', async () => {
   const s = await runCli(base());
   try {

@@ -136,8 +136,21 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
     }, listener);
     srv.on('connection', onConnection);
     srv.on('clientError', onClientError);
+    if (limitPost > 0) srv.on('checkContinue', onCheckContinue);
     return srv;
   };
+
+  /**
+   * `Expect: 100-continue` with --limit-post: a declared body over the limit gets its 413
+   * instead of a `100 Continue` (which would invite the client to send it). Otherwise
+   * the 100 goes out as Node would send it, before the app runs.
+   */
+  function onCheckContinue(this: http.Server, req: IncomingMessage, res: TrackedResponse): void {
+    const cl = req.headers['content-length'];
+    if (cl === undefined || !(Number(cl) > limitPost)) res.writeContinue();
+    if (this === server) onHttpRequest(req, res);
+    else onRequest(req, res);
+  }
 
   // Shared handlers (no closure per connection or per request).
   function onConnection(sock: Socket): void {
