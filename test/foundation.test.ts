@@ -349,6 +349,32 @@ test('Expect: 100-continue with --limit-post: a body over the limit gets 413 wit
   }
 });
 
+test('a client that closes or resets in the middle of a request body gets a body-read log line (not a 400 "bad request" with an unknown peer); the worker serves on', async () => {
+  const s = await runCli(base(['--workers', '1']));
+  try {
+    const net = await import('node:net');
+    const abort = (bytes: string, how: 'end' | 'reset'): Promise<void> => new Promise((resolve) => {
+      const sock = net.connect(s.ports[0], '127.0.0.1', () => {
+        sock.write(bytes);
+        setTimeout(() => (how === 'end' ? sock.end() : sock.resetAndDestroy()), 100);
+      });
+      sock.on('error', () => { /* the reset we asked for */ });
+      sock.on('close', () => resolve());
+      sock.resume();
+    });
+    await abort('POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n' + 'x'.repeat(500), 'end');
+    await s.waitFor(/\[UWSGI_ERR_BODY_READ\] worker 1: request body from 127\.0\.0\.1:\d+: \[uwsgi-body-read\] Error reading the body of POST \/echo \(Content-Length: "100000"\) message: Client closed connection/);
+    await abort('POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n', 'reset');
+    await s.waitFor(/\[UWSGI_ERR_BODY_READ\] worker 1: request body from 127\.0\.0\.1:\d+: .*POST \/echo \(chunked\) message: Connection reset by peer/);
+    await abort('GET / HTTP/1.1\r\nHost: x\r\nX-Partial', 'end');
+    await s.waitFor(/\[UWSGI_ERR_HTTP_PARSE\] worker 1: bad HTTP request from 127\.0\.0\.1:\d+: the client closed the connection in the middle of a request head/);
+    assert.is((await get(s.ports[0], '/')).status, 200);
+    assert.not.match(s.output(), /\?:\?|HPE_INVALID_EOF_STATE|died/);
+  } finally {
+    await s.stop();
+  }
+});
+
 test('keep-alive and pipelining: several requests on one connection answered in order', async () => {
   const s = await runCli(base());
   try {

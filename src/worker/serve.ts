@@ -42,6 +42,8 @@ interface LogStart {
   readonly t0: number;
   /** the URL as received: routers (Express's mounted ones) rewrite req.url while they run */
   readonly url: string;
+  /** the peer, read now: once the client resets the connection it can no longer be asked */
+  readonly addr: string;
   /** the socket's bytesWritten when this response's bytes start, and when they are all written (-1 until then) */
   written0: number;
   written1: number;
@@ -188,7 +190,21 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
     // the parser reports its error again on every later read: answered once
     if ((socket as ErrorSocket)[kErrorReply] !== undefined) return;
     const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
-    if (err.code === 'ECONNRESET' || !socket.writable) {
+    const incoming = (socket as { parser?: { incoming?: IncomingMessage | null } | null }).parser?.incoming;
+    const reset = err.code === 'ECONNRESET';
+    if (reset || err.code === 'HPE_INVALID_EOF_STATE') {
+      // the client closed or reset the connection in the middle of a request: nobody is
+      // left to answer. (A reset between requests is a client going away: not logged.)
+      if (incoming && !incoming.complete) {
+        const cl = incoming.headers['content-length'];
+        log.line(`[UWSGI_ERR_BODY_READ] worker ${opts.workerId}: request body from ${peer}: [uwsgi-body-read] Error reading the body of ${incoming.method} ${incoming.url} (${cl === undefined ? 'chunked' : `Content-Length: ${echo(cl)}`}) message: ${reset ? 'Connection reset by peer' : 'Client closed connection'}`);
+      } else if (!reset) {
+        log.line(`[UWSGI_ERR_HTTP_PARSE] worker ${opts.workerId}: bad HTTP request from ${peer}: the client closed the connection in the middle of a request head`);
+      }
+      socket.destroy();
+      return;
+    }
+    if (!socket.writable) {
       socket.destroy();
       return;
     }
@@ -203,7 +219,6 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
       socket.end(reply);
       return;
     }
-    const incoming = (socket as { parser?: { incoming?: IncomingMessage | null } | null }).parser?.incoming;
     if (incoming && !incoming.complete) {
       // the fault is in the body of the request being answered: it cannot complete
       if (res.headersSent) socket.destroy();
@@ -274,7 +289,7 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
         const v = httpVarsSize(req, url);
         vars = v.count;
         pktsize = v.size;
-        addr = sock.remoteAddress ?? '';
+        addr = start.addr;
         proto = `HTTP/${req.httpVersion}`;
       }
       const headerCount = head ? countHeaderLines(head) : 0;
@@ -297,7 +312,7 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
     const sock = req.socket as CountedSocket & { bytesWritten?: number };
     sock[kRequests] = (sock[kRequests] ?? 0) + 1;
     if (logging) {
-      res[kLog] = { startMs, t0: performance.now(), url: req.url ?? '', written0: typeof sock.bytesWritten === 'number' ? sock.bytesWritten : 0, written1: -1 };
+      res[kLog] = { startMs, t0: performance.now(), url: req.url ?? '', addr: sock.remoteAddress ?? '', written0: typeof sock.bytesWritten === 'number' ? sock.bytesWritten : 0, written1: -1 };
       if (res.socket === null) res.on('socket', onResponseSocket);
       res.on('prefinish', onResponsePrefinish);
     }
