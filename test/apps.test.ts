@@ -85,6 +85,21 @@ test('uwsgi protocol: the same req shape as HTTP (method, url, headers, remote a
   }
 });
 
+test('request log: the URI as received, not as a mounted Express router rewrote req.url; over uwsgi, REQUEST_URI as sent', async () => {
+  const s = await runCli(['--http-socket', '127.0.0.1:0', '--socket', '127.0.0.1:0', '--workers', '1', '--module', path.join(FIXTURES, 'express-app.ts')]);
+  try {
+    const r = await request(s.ports[0], '/api/users/7?x=1');
+    assert.equal(JSON.parse(r.body), { user: '7', url: '/users/7?x=1' });
+    await s.waitFor(/\] GET \/api\/users\/7\?x=1 => generated \d+ bytes/);
+    const u = await uwsgiRequest(s.ports[1], 'GET', '/api/users/\u00fc?q=\u00e4', '', {});
+    assert.match(u, /^HTTP\/1\.1 200 OK/);
+    await s.waitFor(/\] GET \/api\/users\/\u00fc\?q=\u00e4 => generated \d+ bytes/);
+    assert.not.match(s.output(), /\] GET \/users\//);
+  } finally {
+    await s.stop();
+  }
+});
+
 test('a malformed uwsgi packet closes that connection with a log line naming the peer; others are served', async () => {
   const s = await runCli(['--socket', '127.0.0.1:0', '--workers', '1', '--module', path.join(FIXTURES, 'hello.ts')]);
   try {

@@ -209,6 +209,70 @@ test('--max-requests recycles a worker gracefully', async () => {
   }
 });
 
+/** `total` GETs from `conc` clients, each reusing its keep-alive connection at once (like wrk or a pooled client); counts answers. */
+async function keepAliveLoad(port: number, total: number, conc: number): Promise<{ ok: number; errors: string[] }> {
+  const http = await import('node:http');
+  const agent = new http.Agent({ keepAlive: true, maxSockets: conc });
+  let started = 0;
+  let ok = 0;
+  const errors: string[] = [];
+  const one = (): Promise<void> => new Promise<void>((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+      res.resume();
+      res.on('end', () => { if (res.statusCode === 200) ok++; else errors.push(`status ${res.statusCode}`); resolve(); });
+      res.on('error', (e) => { errors.push(e.message); resolve(); });
+    });
+    req.setTimeout(10_000, () => req.destroy(new Error('timed out')));
+    req.on('error', (e: NodeJS.ErrnoException) => { errors.push(e.code ?? e.message); resolve(); });
+  });
+  const loop = async (): Promise<void> => {
+    while (started < total) {
+      started++;
+      await one();
+    }
+  };
+  await Promise.all(Array.from({ length: conc }, loop));
+  agent.destroy();
+  return { ok, errors };
+}
+
+test('--max-requests recycling under keep-alive load loses no request (the retiring worker serves, not resets, a request on an idle connection)', async () => {
+  const s = await runCli(base(['--max-requests', '25', '--min-worker-lifetime', '0', '--disable-logging']));
+  try {
+    const { ok, errors } = await keepAliveLoad(s.ports[0], 1500, 16);
+    assert.is(errors.length, 0, `${errors.length} requests lost while recycling: ${[...new Set(errors)].join(', ')}`);
+    assert.is(ok, 1500);
+    assert.match(s.output(), /worker \d buried after/);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('--max-requests: a successor that reaches the limit while its predecessor still drains waits for it (no "no free scoreboard slot" crash)', async () => {
+  const s = await runCli(['--http-socket', '127.0.0.1:0', '--workers', '1', '--module', HELLO, '--max-requests', '2', '--min-worker-lifetime', '0']);
+  try {
+    const slow = get(s.ports[0], '/slow?ms=2500');
+    await sleep(100);
+    const first = (await get(s.ports[0], '/')).headers['x-thread']; // generation 1 reaches its limit
+    // until generation 2 answers (generation 1 serves until its successor accepts)
+    let answeredBy = first;
+    for (let i = 0; i < 200 && answeredBy === first; i++) {
+      const r = await get(s.ports[0], '/');
+      assert.is(r.status, 200);
+      answeredBy = r.headers['x-thread'];
+      if (answeredBy === first) await sleep(10);
+    }
+    assert.is.not(answeredBy, first);
+    for (let i = 0; i < 3; i++) assert.is((await get(s.ports[0], '/')).status, 200); // generation 2 reaches its limit too
+    assert.is((await slow).body, 'slow done 2500');
+    await s.waitFor(/spawned uwsgi-ts worker 1 .*generation: 3\)/, 10_000);
+    for (let i = 0; i < 4; i++) assert.is((await get(s.ports[0], '/')).status, 200);
+    assert.not.match(s.output(), /no free scoreboard slot/);
+  } finally {
+    await s.stop();
+  }
+});
+
 test('bad HTTP input: 400 for garbage, 431 for a head over --buffer-size, 413 over --limit-post; others unharmed', async () => {
   const s = await runCli(base(['--buffer-size', '2048', '--limit-post', '1000']));
   try {
@@ -235,6 +299,82 @@ test('bad HTTP input: 400 for garbage, 431 for a head over --buffer-size, 413 ov
   }
 });
 
+test('--buffer-size bounds the whole HTTP request head: exactly N bytes is served, N+1 gets 431 and a log line', async () => {
+  const s = await runCli(base(['--buffer-size', '1024']));
+  try {
+    const { rawRequest } = await import('./helpers/http.js');
+    const head = (size: number): string => {
+      const start = 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Pad: ';
+      return start + 'a'.repeat(size - start.length - 4) + '\r\n\r\n';
+    };
+    assert.is(head(1024).length, 1024);
+    assert.match((await rawRequest(s.ports[0], head(1024))).toString(), /^HTTP\/1\.1 200 OK/);
+    assert.match((await rawRequest(s.ports[0], head(1025))).toString(), /^HTTP\/1\.1 431 /);
+    await s.waitFor(/\[UWSGI_ERR_HTTP_HEADERS_TOO_LARGE\] worker \d: bad HTTP request from 127\.0\.0\.1:\d+: request head of 1025 bytes larger than --buffer-size 1024/);
+    // the request line counts too
+    const line = (size: number): string => `GET /${'u'.repeat(size - 'GET / HTTP/1.0\r\n\r\n'.length)} HTTP/1.0\r\n\r\n`;
+    assert.match((await rawRequest(s.ports[0], line(1024))).toString(), /^HTTP\/1\.1 200 OK/);
+    assert.match((await rawRequest(s.ports[0], line(1025))).toString(), /^HTTP\/1\.1 431 /);
+    assert.not.match(s.output(), /died/);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('an HTTP/1.1 request without Host is served, as uWSGI does (Node alone would answer 400 and log nothing)', async () => {
+  const s = await runCli(base());
+  try {
+    const { rawRequest } = await import('./helpers/http.js');
+    const out = (await rawRequest(s.ports[0], 'GET / HTTP/1.1\r\nConnection: close\r\n\r\n')).toString();
+    assert.match(out, /^HTTP\/1\.1 200 OK/);
+    assert.match(out, /hello from thread/);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('Expect: 100-continue with --limit-post: a body over the limit gets 413 without a 100 Continue; one within it gets 100 then the answer', async () => {
+  const s = await runCli(base(['--limit-post', '1000']));
+  try {
+    const { rawRequest } = await import('./helpers/http.js');
+    const over = (await rawRequest(s.ports[0], 'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n')).toString();
+    assert.match(over, /^HTTP\/1\.1 413 /);
+    assert.not.match(over, /100 Continue/);
+    await s.waitFor(/\[UWSGI_ERR_BODY_TOO_LARGE\] worker \d: POST \/echo from 127\.0\.0\.1: Content-Length "5000" exceeds --limit-post 1000/);
+    const within = (await rawRequest(s.ports[0], 'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\nConnection: close\r\n\r\nhello')).toString();
+    assert.match(within, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK/);
+    assert.match(within, /"length":5/);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('a client that closes or resets in the middle of a request body gets a body-read log line (not a 400 "bad request" with an unknown peer); the worker serves on', async () => {
+  const s = await runCli(base(['--workers', '1']));
+  try {
+    const net = await import('node:net');
+    const abort = (bytes: string, how: 'end' | 'reset'): Promise<void> => new Promise((resolve) => {
+      const sock = net.connect(s.ports[0], '127.0.0.1', () => {
+        sock.write(bytes);
+        setTimeout(() => (how === 'end' ? sock.end() : sock.resetAndDestroy()), 100);
+      });
+      sock.on('error', () => { /* the reset we asked for */ });
+      sock.on('close', () => resolve());
+      sock.resume();
+    });
+    await abort('POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n' + 'x'.repeat(500), 'end');
+    await s.waitFor(/\[UWSGI_ERR_BODY_READ\] worker 1: request body from 127\.0\.0\.1:\d+: \[uwsgi-body-read\] Error reading the body of POST \/echo \(Content-Length: "100000"\) message: Client closed connection/);
+    await abort('POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n', 'reset');
+    await s.waitFor(/\[UWSGI_ERR_BODY_READ\] worker 1: request body from 127\.0\.0\.1:\d+: .*POST \/echo \(chunked\) message: Connection reset by peer/);
+    await abort('GET / HTTP/1.1\r\nHost: x\r\nX-Partial', 'end');
+    await s.waitFor(/\[UWSGI_ERR_HTTP_PARSE\] worker 1: bad HTTP request from 127\.0\.0\.1:\d+: the client closed the connection in the middle of a request head/);
+    assert.is((await get(s.ports[0], '/')).status, 200);
+    assert.not.match(s.output(), /\?:\?|HPE_INVALID_EOF_STATE|died/);
+  } finally {
+    await s.stop();
+  }
+});
+
 test('keep-alive and pipelining: several requests on one connection answered in order', async () => {
   const s = await runCli(base());
   try {
@@ -242,6 +382,30 @@ test('keep-alive and pipelining: several requests on one connection answered in 
     const req = 'GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\nGET /c HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n';
     const out = (await rawRequest(s.ports[0], req)).toString();
     assert.is(out.match(/HTTP\/1\.1 200 OK/g)?.length, 3);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('pipelining: a bad request after good ones gets its 400 after their responses; each log line counts its own body', async () => {
+  const s = await runCli(base(['--workers', '1']));
+  try {
+    const { rawRequest } = await import('./helpers/http.js');
+    const req = 'GET /slow?ms=300 HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\nGET /c HTTP/1.1\r\nHost x\r\n\r\n';
+    const out = (await rawRequest(s.ports[0], req)).toString();
+    const statuses = [...out.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => m[1]);
+    assert.equal(statuses, ['200', '200', '400'], out);
+    assert.match(out, /slow done 300/);
+    assert.match(out, /hello from thread/);
+    await s.waitFor(/\[UWSGI_ERR_HTTP_PARSE\] worker 1: bad HTTP request from 127\.0\.0\.1:\d+: HPE_INVALID_HEADER_TOKEN/);
+    await s.waitFor(/GET \/b => generated 19 bytes/);
+    // three good ones in one write: each line reports its own 19-byte body, not the next response's bytes
+    await rawRequest(s.ports[0], 'GET /x HTTP/1.1\r\nHost: x\r\n\r\nGET /y HTTP/1.1\r\nHost: x\r\n\r\nGET /z HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    await s.waitFor(/GET \/z => generated/);
+    for (const p of ['/slow?ms=300', '/x', '/y', '/z']) {
+      const line = s.output().split('\n').find((l) => l.includes(`] GET ${p} =>`)) ?? '';
+      assert.match(line, p.startsWith('/slow') ? / => generated 13 bytes / : / => generated 19 bytes /, line);
+    }
   } finally {
     await s.stop();
   }

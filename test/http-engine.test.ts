@@ -137,8 +137,8 @@ test('an upload cut off mid-body: the request is aborted, the worker serves on',
     assert.ok(events.includes('req aborted'), JSON.stringify(events));
     assert.ok(events.includes('res close'), JSON.stringify(events));
     assert.is((await request(port, '/echo', { method: 'POST', body: 'still here' })).status, 200);
-    // logged as Node's engine logs it
-    await s.waitFor(/\[UWSGI_ERR_HTTP_PARSE\] worker 1: bad HTTP request from 127\.0\.0\.1:\d+: HPE_INVALID_EOF_STATE/);
+    // logged as uWSGI logs it, with either engine
+    await s.waitFor(/\[UWSGI_ERR_BODY_READ\] worker 1: request body from 127\.0\.0\.1:\d+: \[uwsgi-body-read\] Error reading the body of POST \/wait-abort/);
   });
 });
 
@@ -182,7 +182,6 @@ test('malformed requests: 400 and a log line naming the fault; 431 past --buffer
     await keep.until(/"method":"GET"/);
     const cases: Array<[string, RegExp]> = [
       ['GARBAGE\r\n\r\n', /HPE_INVALID_METHOD.*GARBAGE/],
-      ['GET / HTTP/1.1\r\n\r\n', /HPE_MISSING_HOST/],
       ['GET / HTTP/1.1\r\nHost : a\r\n\r\n', /HPE_INVALID_HEADER_TOKEN.*Host : a/],
       ['POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', /HPE_UNEXPECTED_CONTENT_LENGTH/],
       ['POST / HTTP/1.1\r\nHost: a\r\nContent-Length: abc\r\n\r\n', /HPE_INVALID_CONTENT_LENGTH.*"abc"/],

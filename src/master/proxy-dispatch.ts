@@ -80,8 +80,8 @@ export class ProxyDispatcher {
     socket.on('data', (data) => t.port.postMessage({ t: 'data', cid, data } satisfies ProxyFrame));
     socket.on('end', () => t.port.postMessage({ t: 'end', cid } satisfies ProxyFrame));
     socket.on('error', () => { /* reported through 'close' below; the peer reset the connection */ });
-    socket.on('close', () => {
-      if (t.sockets.delete(cid)) t.port.postMessage({ t: 'close', cid } satisfies ProxyFrame);
+    socket.on('close', (hadError) => {
+      if (t.sockets.delete(cid)) t.port.postMessage({ t: 'close', cid, reset: hadError } satisfies ProxyFrame);
     });
   }
 }

@@ -241,6 +241,14 @@ export class WorkerPool {
 
   /** Start a new thread for `old.id`, wait until it accepts, then stop `old` gracefully. */
   private async replace(old: Live): Promise<boolean> {
+    // Two threads per worker fit in the scoreboard. A recycle or reload that comes while
+    // a predecessor is still draining (slow requests, idle keep-alive grace) waits for a
+    // thread to go instead of taking a third slot.
+    while (this.freeSlots.length === 0) {
+      const going = [...this.live].filter((l) => l !== old).map((l) => l.exited);
+      await Promise.race([...going, new Promise((r) => setTimeout(r, 1000).unref())]);
+      if (this.stopping || !this.live.has(old) || old.state === 'retiring') return false;
+    }
     const fresh = this.spawn(old.id, true, true);
     try {
       await fresh.accepting;

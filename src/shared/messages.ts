@@ -79,4 +79,5 @@ export type ProxyFrame =
   | { readonly t: 'open'; readonly cid: number; readonly listener: number; readonly remoteAddress: string; readonly remotePort: number; readonly localAddress: string; readonly localPort: number }
   | { readonly t: 'data'; readonly cid: number; readonly data: Uint8Array }
   | { readonly t: 'end'; readonly cid: number }
-  | { readonly t: 'close'; readonly cid: number };
+  /** reset: the client reset the connection (the worker's socket then fails with ECONNRESET, as a real one would) */
+  | { readonly t: 'close'; readonly cid: number; readonly reset?: boolean };

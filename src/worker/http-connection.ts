@@ -32,6 +32,8 @@ export interface ConnectionOwner {
   onRequest(req: IncomingMessage, res: ServerResponse): void;
   onParseError(err: Error & { code: string }, socket: EngineSocket): void;
   onClose(conn: HttpConnection): void;
+  /** `Expect: 100-continue`: true if a 'checkContinue' listener took the request (it then answers or continues itself) */
+  onCheckContinue(req: IncomingMessage, res: ServerResponse): boolean;
   /** true if someone listened to the server's 'timeout' */
   onSocketTimeout(socket: EngineSocket): boolean;
 }
@@ -99,9 +101,13 @@ function onTimeout(this: OwnedSocket): void {
   const resHeard = res != null && res.emit('timeout', this);
   if (!reqHeard && !resHeard && !conn.ownerHeardTimeout(this)) this.destroy();
 }
-function onError(this: OwnedSocket): void {
-  // 'close' follows and does the cleanup; a reset peer is not worth a log line
-  this.destroy();
+function onError(this: OwnedSocket, err: NodeJS.ErrnoException): void {
+  this[kConnection]!.socketError(err);
+}
+
+/** The request the engine is receiving or answering on this socket (null: none, or not an engine socket). */
+export function requestOnSocket(socket: unknown): IncomingMessage | null {
+  return (socket as OwnedSocket)[kConnection]?.currentRequest ?? null;
 }
 function onResponseFinish(this: ServerResponse): void {
   const sock = this.socket as OwnedSocket | null;
@@ -235,6 +241,20 @@ export class HttpConnection implements HttpParserSink {
     else this.socket.end();
   }
 
+  /**
+   * A socket error (mostly a reset peer). In the middle of a request it is reported, as
+   * Node's server reports it ('clientError'); between requests the client just went away.
+   * 'close' follows and aborts the request.
+   */
+  socketError(err: NodeJS.ErrnoException): void {
+    const req = this.req;
+    if (!this.givenUp && req !== null && !req.complete && typeof err.code === 'string') {
+      this.givenUp = true;
+      this.owner.onParseError(err as Error & { code: string }, this.socket);
+    }
+    this.socket.destroy();
+  }
+
   closed(): void {
     if (this.isClosed) return;
     this.isClosed = true;
@@ -329,6 +349,7 @@ export class HttpConnection implements HttpParserSink {
         return;
       }
       res._expect_continue = true;
+      if (this.owner.onCheckContinue(req, res)) return;
       res.writeContinue();
     }
     this.owner.onRequest(req, res);

@@ -10,8 +10,8 @@
  *
  * Strictness follows Node's llhttp where it matters for safety (request smuggling):
  * CRLF line ends, no whitespace before a header colon, no obsolete line folding, one
- * Content-Length, never Content-Length together with Transfer-Encoding, a Host header on
- * HTTP/1.1, known methods only. Where RFC 9112 requires a 400 that llhttp lets through
+ * Content-Length, never Content-Length together with Transfer-Encoding, known methods
+ * only. An HTTP/1.1 request without Host is served, as uWSGI serves it. Where RFC 9112 requires a 400 that llhttp lets through
  * (Transfer-Encoding whose final coding is not `chunked`), it answers 400 too.
  *
  * Limits (each an option with a default): `maxHeaderSize` bounds the head (request line
@@ -46,10 +46,12 @@ export type HttpParseErrorCode =
   | 'HPE_HEADER_OVERFLOW' | 'HPE_INVALID_METHOD' | 'HPE_INVALID_URL' | 'HPE_INVALID_VERSION'
   | 'HPE_INVALID_HEADER_TOKEN' | 'HPE_INVALID_CONTENT_LENGTH' | 'HPE_UNEXPECTED_CONTENT_LENGTH'
   | 'HPE_INVALID_TRANSFER_ENCODING' | 'HPE_INVALID_CHUNK_SIZE' | 'HPE_CHUNK_EXTENSIONS_OVERFLOW'
-  | 'HPE_STRICT' | 'HPE_MISSING_HOST' | 'HPE_INVALID_EOF_STATE';
+  | 'HPE_STRICT' | 'HPE_INVALID_EOF_STATE';
 
 export class HttpParseError extends Error {
   readonly code: HttpParseErrorCode;
+  /** HPE_HEADER_OVERFLOW: the head's size in bytes when its end was seen (-1: it never ended within the limit) */
+  headSize = -1;
   constructor(code: HttpParseErrorCode, message: string) {
     super(message);
     this.code = code;
@@ -219,7 +221,7 @@ export class HttpRequestParser {
         this.pending = latin1(buf, i, end);
         return end;
       }
-      if (stop + 4 - i > this.maxHeaderSize) return this.overflow();
+      if (stop + 4 - i > this.maxHeaderSize) return this.overflow(stop + 4 - i);
       text = latin1(buf, i, stop + 4);
       consumedTo = stop + 4;
     } else {
@@ -234,7 +236,7 @@ export class HttpRequestParser {
         this.pending = joined.slice(from);
         return end;
       }
-      if (stop + 4 - from > this.maxHeaderSize) return this.overflow();
+      if (stop + 4 - from > this.maxHeaderSize) return this.overflow(stop + 4 - from);
       text = joined.slice(from, stop + 4);
       consumedTo = i + (stop + 4 - prev);
       this.pending = '';
@@ -256,7 +258,6 @@ export class HttpRequestParser {
     let contentLength = -1;
     let chunked = false;
     let hasTE = false;
-    let hasHost = false;
     let connClose = false;
     let connKeepAlive = false;
     let connUpgrade = false;
@@ -276,9 +277,6 @@ export class HttpRequestParser {
       raw.push(name, value);
       // framing and connection headers (compare lengths first: most names are neither)
       switch (name.length) {
-        case 4:
-          if (name.toLowerCase() === 'host') hasHost = true;
-          break;
         case 6:
           if (name.toLowerCase() === 'expect') expect = value.toLowerCase() === '100-continue' ? HeadFlags.ExpectContinue : HeadFlags.ExpectOther;
           break;
@@ -320,7 +318,6 @@ export class HttpRequestParser {
       }
     }
     if (pos !== last) return this.badHeaderLine(text, pos);
-    if (minor === 1 && !hasHost) return !this.fail('HPE_MISSING_HOST', 'HTTP/1.1 request without a Host header');
     if (hasTE) {
       if (contentLength >= 0) return !this.fail('HPE_UNEXPECTED_CONTENT_LENGTH', 'both Content-Length and Transfer-Encoding');
       if (!chunked) return !this.fail('HPE_INVALID_TRANSFER_ENCODING', 'Transfer-Encoding whose final coding is not "chunked"');
@@ -438,8 +435,10 @@ export class HttpRequestParser {
     return this.failAt('HPE_STRICT', 'request head line ended by LF without CR');
   }
 
-  private overflow(): number {
-    return this.failAt('HPE_HEADER_OVERFLOW', `request head larger than ${this.maxHeaderSize} bytes`);
+  private overflow(size = -1): number {
+    const n = this.failAt('HPE_HEADER_OVERFLOW', size < 0 ? `request head larger than ${this.maxHeaderSize} bytes` : `request head of ${size} bytes larger than ${this.maxHeaderSize}`);
+    this.error!.headSize = size;
+    return n;
   }
 
   private badRequestLine(text: string): false {

@@ -96,6 +96,12 @@ export class HttpEngineServer extends net.Server implements ConnectionOwner {
     else socket.destroy();
   }
 
+  onCheckContinue(req: IncomingMessage, res: ServerResponse): boolean {
+    if (this.listenerCount('checkContinue') === 0) return false;
+    this.emit('checkContinue', req, res);
+    return true;
+  }
+
   onSocketTimeout(socket: EngineSocket): boolean {
     return this.emit('timeout', socket);
   }

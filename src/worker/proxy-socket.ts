@@ -42,9 +42,10 @@ export class ProxiedSocket extends Duplex {
     this.push(null);
   }
 
-  peerClosed(): void {
+  peerClosed(reset = false): void {
     this.closedByPeer = true;
-    this.destroy();
+    if (reset) this.destroy(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET', errno: -104, syscall: 'read' }));
+    else this.destroy();
   }
 
   override _read(): void {
@@ -102,7 +103,7 @@ export function attachProxyPort(port: MessagePort, sinkFor: (listener: number) =
       }
       case 'data': live.get(f.cid)?.feed(f.data); break;
       case 'end': live.get(f.cid)?.peerEnded(); break;
-      case 'close': live.get(f.cid)?.peerClosed(); break;
+      case 'close': live.get(f.cid)?.peerClosed(f.reset); break;
     }
   });
   return live;

@@ -18,6 +18,7 @@ import type { Scoreboard } from '../shared/scoreboard.js';
 import type { WorkerSettings } from '../shared/messages.js';
 import type { NodeHandler } from './app-loader.js';
 import { HttpEngineServer } from './http-server.js';
+import { requestOnSocket } from './http-connection.js';
 
 /** What the worker needs of a request server, whichever engine parses its HTTP. */
 export type RequestServer = import('node:net').Server & { closeAllConnections(): void };
@@ -35,9 +36,23 @@ export interface ServeState {
 const kRequests = Symbol('uwsgi-ts.requests');
 type CountedSocket = Socket & { [kRequests]?: number };
 
+/** The error reply owed to a connection once the pipelined requests before its bad one are answered. */
+const kErrorReply = Symbol('uwsgi-ts.errorReply');
+type ErrorSocket = Socket & { [kErrorReply]?: string };
+
 /** Per-request values the log line needs, kept on the response only when logging is on. */
 const kLog = Symbol('uwsgi-ts.log');
-interface LogStart { readonly startMs: number; readonly t0: number; readonly written0: number }
+interface LogStart {
+  readonly startMs: number;
+  readonly t0: number;
+  /** the URL as received: routers (Express's mounted ones) rewrite req.url while they run */
+  readonly url: string;
+  /** the peer, read now: once the client resets the connection it can no longer be asked */
+  readonly addr: string;
+  /** the socket's bytesWritten when this response's bytes start, and when they are all written (-1 until then) */
+  written0: number;
+  written1: number;
+}
 type TrackedResponse = ServerResponse & { [kLog]?: LogStart };
 
 /** The response a connection is answering now, if any (Node's own bookkeeping). */
@@ -54,21 +69,28 @@ export function endKeepAlive(state: ServeState): void {
 }
 
 /**
- * Graceful stop of the connections: close those idle between keep-alive requests now;
- * a connection that has not sent its first request yet (it was queued just before the
- * stop) gets `graceMs` to send it, and is then served and closed like the others.
+ * How long a keep-alive connection found idle by a graceful stop is kept open for a next
+ * request. A busy client sends its next request on the connection as soon as it has read
+ * a response, often just as the stop begins: closing it at once would reset that request
+ * (the client sees ECONNRESET and the request is lost). Served with `Connection: close`,
+ * it loses nothing. A client idle this long is assumed to send nothing more.
+ */
+const KEEPALIVE_STOP_GRACE_MS = 500;
+
+/**
+ * Graceful stop of the connections: one idle between keep-alive requests gets
+ * KEEPALIVE_STOP_GRACE_MS (at most `graceMs`) to send its next request; one that has
+ * not sent its first request yet (it was queued just before the stop) gets `graceMs`.
+ * A request that arrives is served and its connection closed after the response.
  */
 export function closeIdleConnections(state: ServeState, graceMs: number): void {
   const now = Date.now();
   for (const sock of state.connections) {
     const c = sock as CountedSocket & { _uwsgiIdleSince?: number };
     if (currentResponse(c)) continue;
-    if ((c[kRequests] ?? 0) > 0) {
-      sock.destroy();
-      continue;
-    }
     c._uwsgiIdleSince ??= now;
-    if (now - c._uwsgiIdleSince >= graceMs) sock.destroy();
+    const grace = (c[kRequests] ?? 0) > 0 ? Math.min(graceMs, KEEPALIVE_STOP_GRACE_MS) : graceMs;
+    if (now - c._uwsgiIdleSince >= grace) sock.destroy();
   }
 }
 
@@ -81,15 +103,14 @@ export interface ServeOptions {
 }
 
 interface UwsgiSocketInfo {
-  uwsgiVars?: { count: number; pktsize: number; get(key: string): string | undefined; getFirst(key: string): string | undefined };
+  uwsgiVars?: { count: number; pktsize: number; get(key: string, encoding?: BufferEncoding): string | undefined; getFirst(key: string): string | undefined };
 }
 
 /** CGI-style var count and size uWSGI's http-socket would have built for this request. */
-function httpVarsSize(req: IncomingMessage): { count: number; size: number } {
+function httpVarsSize(req: IncomingMessage, url: string): { count: number; size: number } {
   const raw = req.rawHeaders;
   // REQUEST_METHOD REQUEST_URI PATH_INFO QUERY_STRING SERVER_PROTOCOL SCRIPT_NAME SERVER_NAME SERVER_PORT REMOTE_ADDR REMOTE_PORT
   let size = 0;
-  const url = req.url ?? '';
   const q = url.indexOf('?');
   size += 14 + (req.method?.length ?? 0) + 11 + url.length + 9 + (q < 0 ? url.length : q) + 12 + (q < 0 ? 0 : url.length - q - 1) + 15 + 8 + 11 + 0 + 11 + 9 + 11 + 8 + 10;
   for (let i = 0; i < raw.length; i += 2) size += 5 + raw[i].length + raw[i + 1].length;
@@ -112,17 +133,32 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
   // uwsgi connections were already held to it by the packet parser, and their synthesized
   // HTTP head can be longer than the vars block (percent-encoded URIs), so their limit is looser.
   const headersTimeout = Math.max(1000, settings.socketTimeout * 1000 * 15);
-  const makeServer = (maxHeaderSize: number): http.Server => {
+  const makeServer = (maxHeaderSize: number, listener: (req: IncomingMessage, res: TrackedResponse) => void): http.Server => {
     const srv = http.createServer({
       maxHeaderSize,
       keepAliveTimeout: 5000,
       requestTimeout: 0,
+      // uWSGI serves an HTTP/1.1 request without Host (Node would answer 400 and log nothing)
+      requireHostHeader: false,
       headersTimeout,
-    }, onRequest);
+    }, listener);
     srv.on('connection', onConnection);
     srv.on('clientError', onClientError);
+    if (limitPost > 0) srv.on('checkContinue', onCheckContinue);
     return srv;
   };
+
+  /**
+   * `Expect: 100-continue` with --limit-post: a declared body over the limit gets its 413
+   * instead of a `100 Continue` (which would invite the client to send it). Otherwise
+   * the 100 goes out as Node would send it, before the app runs.
+   */
+  function onCheckContinue(this: http.Server, req: IncomingMessage, res: TrackedResponse): void {
+    const cl = req.headers['content-length'];
+    if (cl === undefined || !(Number(cl) > limitPost)) res.writeContinue();
+    if (this === server && settings.httpEngine === 'node') onHttpRequest(req, res);
+    else onRequest(req, res);
+  }
 
   // Shared handlers (no closure per connection or per request).
   function onConnection(sock: Socket): void {
@@ -134,11 +170,47 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
   }
   function onResponseClose(this: ServerResponse): void {
     finishRequest(this.req, this);
+    const sock = this.req.socket as ErrorSocket;
+    const reply = sock[kErrorReply];
+    if (reply !== undefined && currentResponse(sock) === null) {
+      if (sock.writable) sock.end(reply);
+      else sock.destroy();
+    }
+  }
+  /** A pipelined request's response waited for the ones before it: its bytes start now. */
+  function onResponseSocket(this: TrackedResponse, sock: Socket & { bytesWritten?: number }): void {
+    const start = this[kLog];
+    if (start) start.written0 = typeof sock.bytesWritten === 'number' ? sock.bytesWritten : 0;
+  }
+  /**
+   * All of this response is written ('prefinish' comes before Node's own 'finish' handler
+   * hands the socket to the next pipelined response and flushes it).
+   */
+  function onResponsePrefinish(this: TrackedResponse): void {
+    const start = this[kLog];
+    const bw = (this.socket as { bytesWritten?: number } | null)?.bytesWritten;
+    if (start && typeof bw === 'number') start.written1 = bw;
   }
 
   function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+    // the parser reports its error again on every later read: answered once
+    if ((socket as ErrorSocket)[kErrorReply] !== undefined) return;
     const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
-    if (err.code === 'ECONNRESET' || !socket.writable) {
+    const incoming = (socket as { parser?: { incoming?: IncomingMessage | null } | null }).parser?.incoming ?? requestOnSocket(socket);
+    const reset = err.code === 'ECONNRESET';
+    if (reset || err.code === 'HPE_INVALID_EOF_STATE') {
+      // the client closed or reset the connection in the middle of a request: nobody is
+      // left to answer. (A reset between requests is a client going away: not logged.)
+      if (incoming && !incoming.complete) {
+        const cl = incoming.headers['content-length'];
+        log.line(`[UWSGI_ERR_BODY_READ] worker ${opts.workerId}: request body from ${peer}: [uwsgi-body-read] Error reading the body of ${incoming.method} ${incoming.url} (${cl === undefined ? 'chunked' : `Content-Length: ${echo(cl)}`}) message: ${reset ? 'Connection reset by peer' : 'Client closed connection'}`);
+      } else if (!reset) {
+        log.line(`[UWSGI_ERR_HTTP_PARSE] worker ${opts.workerId}: bad HTTP request from ${peer}: the client closed the connection in the middle of a request head`);
+      }
+      socket.destroy();
+      return;
+    }
+    if (!socket.writable) {
       socket.destroy();
       return;
     }
@@ -148,7 +220,8 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
     if (err.code === 'HPE_HEADER_OVERFLOW') {
       code = 'UWSGI_ERR_HTTP_HEADERS_TOO_LARGE';
       status = '431 Request Header Fields Too Large';
-      detail = `request head larger than --buffer-size ${settings.bufferSize}`;
+      const size = (err as { headSize?: number }).headSize;
+      detail = size !== undefined && size >= 0 ? `request head of ${size} bytes larger than --buffer-size ${settings.bufferSize}` : `request head larger than --buffer-size ${settings.bufferSize}`;
     } else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
       code = 'UWSGI_ERR_HTTP_TIMEOUT';
       status = '408 Request Timeout';
@@ -159,24 +232,52 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
       detail = `${err.code ?? 'parse error'}: ${err.message}`;
     }
     log.line(`[${code}] worker ${opts.workerId}: bad HTTP request from ${peer}: ${detail}`);
-    const inFlight = currentResponse(socket);
-    if (inFlight !== null && inFlight.headersSent) {
-      // the response already started: a status line now would corrupt it
-      socket.destroy();
+    const reply = `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`;
+    const res = currentResponse(socket);
+    if (res === null) {
+      socket.end(reply);
       return;
     }
-    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    if (incoming && !incoming.complete) {
+      // the fault is in the body of the request being answered: it cannot complete
+      if (res.headersSent) socket.destroy();
+      else socket.end(reply);
+      return;
+    }
+    // A later pipelined request is bad: the requests before it are still being answered.
+    // Their responses go out first, then this reply (finishRequest), then the close.
+    (socket as ErrorSocket)[kErrorReply] = reply;
   }
 
+  // Node's maxHeaderSize counts only the URL and the header names and values, so a head
+  // up to ~30 bytes (plus 4 per header) over --buffer-size would pass it: the HTTP
+  // listener measures the whole head itself (onHttpRequest).
   let server: RequestServer;
-  if (settings.httpEngine === 'node') server = makeServer(settings.bufferSize);
+  if (settings.httpEngine === 'node') server = makeServer(settings.bufferSize, onHttpRequest);
   else {
+    // the engine's parser holds the whole head to --buffer-size itself
     const own = new HttpEngineServer({ maxHeaderSize: settings.bufferSize, keepAliveTimeout: 5000, headersTimeout }, onRequest);
     own.on('connection', onConnection);
     own.on('clientError', onClientError);
+    if (limitPost > 0) own.on('checkContinue', onCheckContinue);
     server = own;
   }
-  const uwsgiServer = makeServer(Math.min(65535 * 3, settings.bufferSize * 3) + 1024);
+  const uwsgiServer = makeServer(Math.min(65535 * 3, settings.bufferSize * 3) + 1024, onRequest);
+  const bufferSize = settings.bufferSize;
+
+  /** HTTP sockets: the request head (request line, headers, blank line) must fit in --buffer-size, as in uWSGI. */
+  function onHttpRequest(req: IncomingMessage, res: TrackedResponse): void {
+    const size = requestHeadSize(req);
+    if (size <= bufferSize) {
+      onRequest(req, res);
+      return;
+    }
+    const sock = req.socket;
+    log.line(`[UWSGI_ERR_HTTP_HEADERS_TOO_LARGE] worker ${opts.workerId}: bad HTTP request from ${sock.remoteAddress ?? '?'}:${sock.remotePort ?? '?'}: request head of ${size} bytes larger than --buffer-size ${bufferSize}`);
+    res.shouldKeepAlive = false;
+    res.writeHead(431, { Connection: 'close', 'Content-Length': '0' });
+    res.end();
+  }
 
   function finishRequest(req: IncomingMessage, res: TrackedResponse): void {
     state.inflight--;
@@ -185,35 +286,44 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
     state.served++;
     const start = res[kLog];
     if (start) {
-      const { startMs, t0, written0 } = start;
+      const { startMs, t0, url, written0, written1 } = start;
       const sock = req.socket as Socket & UwsgiSocketInfo;
       const total = scoreboard.nextTotal();
       const head = (res as unknown as { _header?: string | null })._header;
       const hsize = head ? Buffer.byteLength(head, 'latin1') : 0;
       let rsize = 0;
-      const bw = (sock as { bytesWritten?: number }).bytesWritten;
+      const bw = written1 >= 0 ? written1 : (sock as { bytesWritten?: number }).bytesWritten;
       if (typeof bw === 'number') rsize = Math.max(0, bw - written0 - hsize);
       const uv = sock.uwsgiVars;
       let vars: number;
       let pktsize: number;
       let addr: string;
       let proto: string;
+      let method: string;
+      let uri: string;
+      let user = '';
       if (uv) {
         vars = uv.count;
         pktsize = uv.pktsize;
         addr = uv.getFirst('REMOTE_ADDR') ?? '';
         proto = uv.get('SERVER_PROTOCOL') ?? '';
+        // the vars as the front end sent them (the app saw a percent-encoded, maybe defaulted, request line)
+        method = uv.get('REQUEST_METHOD') ?? '';
+        uri = uv.get('REQUEST_URI', 'utf8') ?? '';
+        user = uv.get('REMOTE_USER', 'utf8') ?? '';
       } else {
-        const v = httpVarsSize(req);
+        method = req.method ?? '';
+        uri = url;
+        const v = httpVarsSize(req, url);
         vars = v.count;
         pktsize = v.size;
-        addr = sock.remoteAddress ?? '';
+        addr = start.addr;
         proto = `HTTP/${req.httpVersion}`;
       }
       const headerCount = head ? countHeaderLines(head) : 0;
       log.line(formatDefaultLine({
-        pid, app: 0, appRequests, total, addr, user: '', vars, pktsize, startMs,
-        method: req.method ?? '', uri: req.url ?? '', rsize,
+        pid, app: 0, appRequests, total, addr, user, vars, pktsize, startMs,
+        method, uri, rsize,
         micros: Math.round((performance.now() - t0) * 1000), proto,
         status: res.headersSent ? res.statusCode : (res.writableFinished ? res.statusCode : 500),
         headers: headerCount, hsize, switches: rsize > 0 ? 1 : 0, core: 0,
@@ -230,7 +340,9 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
     const sock = req.socket as CountedSocket & { bytesWritten?: number };
     sock[kRequests] = (sock[kRequests] ?? 0) + 1;
     if (logging) {
-      res[kLog] = { startMs, t0: performance.now(), written0: typeof sock.bytesWritten === 'number' ? sock.bytesWritten : 0 };
+      res[kLog] = { startMs, t0: performance.now(), url: req.url ?? '', addr: sock.remoteAddress ?? '', written0: typeof sock.bytesWritten === 'number' ? sock.bytesWritten : 0, written1: -1 };
+      if (res.socket === null) res.on('socket', onResponseSocket);
+      res.on('prefinish', onResponsePrefinish);
     }
     state.inflight++;
     scoreboard.requestBegin(slot, startMs);
@@ -253,6 +365,18 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
   }
 
   return { server, uwsgiServer, state };
+}
+
+/**
+ * Bytes of the request head as sent: `METHOD SP URI SP HTTP/x.y CRLF`, each header as
+ * `Name: value CRLF`, and the final CRLF (optional whitespace around a value is counted
+ * as the usual single space: Node has dropped it).
+ */
+function requestHeadSize(req: IncomingMessage): number {
+  const raw = req.rawHeaders;
+  let size = (req.method?.length ?? 0) + (req.url?.length ?? 0) + 14;
+  for (let i = 0; i < raw.length; i++) size += raw[i].length + 2;
+  return size;
 }
 
 function countHeaderLines(head: string): number {
