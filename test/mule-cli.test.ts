@@ -214,4 +214,26 @@ for (const [args, re] of BAD) {
   });
 }
 
+test('--touch-mules-reload: touching the file reloads the mules (workers untouched), and they serve again', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'uwsgi-ts-touch-mules-'));
+  const touch = path.join(dir, 'mules.touch');
+  writeFileSync(touch, '');
+  const s = await runCli([...BASE, '--workers', '1', '--mule=worker()', '--touch-mules-reload', touch]);
+  try {
+    const { utimesSync } = await import('node:fs');
+    const later = new Date(Date.now() + 5000);
+    utimesSync(touch, later, later);
+    await s.waitFor(/\*\*\* .*mules\.touch has been touched\.\.\. reloading mules \*\*\*/, 5000);
+    await s.waitFor(/mules reloaded/, 15_000);
+    assert.not.match(s.output(), /spawned uwsgi-ts worker 1 .*generation: 2\)/);
+    const before = (await counts(s)).processed;
+    assert.is((await enqueue(s, 20)).accepted, 20);
+    const c = await until(s, (x) => x.processed >= before + 20);
+    assert.is(c.processed, before + 20);
+  } finally {
+    await s.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test.run();
