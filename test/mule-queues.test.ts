@@ -137,7 +137,9 @@ test('API outside mules: ids, errors name the bad value', () => {
   assert.is(muleMsg('m4', 1), false, 'full by count');
   assert.throws(() => muleMsg('m4', 1, { throwOnFull: true }), (e: unknown) => e instanceof UwsgiError && e.code === 'UWSGI_ERR_MULE_QUEUE_FULL');
   assert.is(inFarm('f'), false);
-  assert.is(muleQueueStats().find((s) => s.name === 'mule 1 queue')!.queued, 4);
+  const stats1 = muleQueueStats().find((s) => s.name === 'mule 1 queue')!;
+  assert.is(stats1.queued, 4);
+  assert.is(stats1.rejected, 4, 'two too long, two full: every refusal counts');
   return muleGetMsg().then(() => assert.unreachable('must throw'), (e: unknown) => {
     assert.ok(e instanceof UwsgiError && e.code === 'UWSGI_ERR_NOT_IN_MULE');
   });

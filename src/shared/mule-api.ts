@@ -173,6 +173,7 @@ function send(q: MuleQueues, queue: RingQueue, message: unknown, what: string, o
   const kind = kindOf(message);
   const payload = encode(message, kind, what);
   if (payload.length > q.msgSize) {
+    queue.countRejected();
     return reject(queue, 'UWSGI_ERR_MULE_MSG_SIZE',
       `mule_send_msg(): Message too long: ${payload.length} bytes for ${queue.name} (--mule-msg-size ${q.msgSize})`, options);
   }

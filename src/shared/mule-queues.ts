@@ -268,6 +268,11 @@ export class RingQueue {
     }
   }
 
+  /** A message refused before it reached the ring (longer than --mule-msg-size): counted with the full-queue refusals. */
+  countRejected(): void {
+    Atomics.add(this.h, H_REJECTED, 1);
+  }
+
   stats(): QueueStats {
     const head = Atomics.load(this.h, H_HEAD) >>> 0;
     const tail = Atomics.load(this.h, H_TAIL) >>> 0;
