@@ -57,6 +57,20 @@ for (const app of APPS) {
   });
 }
 
+test('a fetch app and a Host that cannot make a URL: 400 and a log line naming the Host, not a 500', async () => {
+  const s = await runCli(['--http-socket', '127.0.0.1:0', '--workers', '1', '--module', path.join(FIXTURES, 'hono-app.ts')]);
+  try {
+    const { rawRequest } = await import('./helpers/http.js');
+    const out = (await rawRequest(s.ports[0]!, 'GET /hello/x HTTP/1.1\r\nHost: a b\r\nConnection: close\r\n\r\n')).toString();
+    assert.match(out, /^HTTP\/1\.1 400 Bad Request/);
+    await s.waitFor(/\[UWSGI_ERR_HTTP_PARSE\] worker 1: GET \/hello\/x: cannot build the fetch Request from Host "a b" and target "\/hello\/x"/);
+    assert.not.match(s.output(), /UWSGI_ERR_APP_ERROR/);
+    assert.is((await request(s.ports[0]!, '/hello/ok')).status, 200);
+  } finally {
+    await s.stop();
+  }
+});
+
 test('a .mjs module with a named fetch export (FILE:EXPORT)', async () => {
   const s = await runCli(['--http-socket', '127.0.0.1:0', '--workers', '1', '--module', `${path.join(FIXTURES, 'hello.mjs')}:app`]);
   try {

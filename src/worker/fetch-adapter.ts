@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import { UwsgiError } from '../shared/errors.js';
+import { UwsgiError, echo } from '../shared/errors.js';
 
 export type FetchHandler = (request: Request) => Response | Promise<Response>;
 
@@ -59,7 +59,14 @@ async function sendResponse(response: Response, res: ServerResponse): Promise<vo
 
 export function fetchToNodeHandler(fetchHandler: FetchHandler): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   return async (req, res) => {
-    const response = await fetchHandler(requestFromNode(req));
+    let request: Request;
+    try {
+      request = requestFromNode(req);
+    } catch (e) {
+      // the client's Host (or target) cannot make a URL: its fault, not the app's
+      throw new UwsgiError('UWSGI_ERR_HTTP_PARSE', `cannot build the fetch Request from Host ${echo(req.headers.host)} and target ${echo(req.url)}: ${(e as Error).message}`);
+    }
+    const response = await fetchHandler(request);
     if (!(response instanceof Response)) {
       throw new UwsgiError('UWSGI_ERR_APP_ERROR', `fetch handler returned ${typeof response}, not a Response, for ${req.method} ${req.url}`);
     }

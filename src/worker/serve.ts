@@ -438,6 +438,11 @@ function appError(req: IncomingMessage, res: ServerResponse, e: unknown, workerI
   log.line(`[${err.code}] worker ${workerId}: ${req.method} ${req.url}: ${err === e ? err.message : detail}`);
   if (!res.headersSent) {
     res.shouldKeepAlive = false;
+    if (err.code === 'UWSGI_ERR_HTTP_PARSE') {
+      res.writeHead(400, { 'Content-Type': 'text/plain', 'Content-Length': '11' });
+      res.end('Bad Request');
+      return;
+    }
     res.writeHead(500, { 'Content-Type': 'text/plain', 'Content-Length': '21' });
     res.end('Internal Server Error');
   } else {
