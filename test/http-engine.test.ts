@@ -73,6 +73,14 @@ test('pipelined: a body the app never reads is dropped and the next request on t
   });
 });
 
+test('a raw UTF-8 path (as curl sends a typed /café) is served with req.url percent-encoded', async () => {
+  await withServer([], async (_s, port) => {
+    const out = (await rawRequest(port, Buffer.concat([Buffer.from('GET /echo/'), Buffer.from('café', 'utf8'), Buffer.from(' HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n')]))).toString();
+    assert.match(out, /^HTTP\/1\.1 200 OK/);
+    assert.match(out, /"url":"\/echo\/caf%C3%A9"/);
+  });
+});
+
 test('chunked request body with trailers; Transfer-Encoding answered in kind', async () => {
   await withServer([], async (_s, port) => {
     const out = (await rawRequest(port,

@@ -92,8 +92,16 @@ export const HeadFlags = {
 
 const METHODS = new Set(http.METHODS);
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
-// request line: METHOD SP request-target SP HTTP/1.x CRLF (target: no CTL, SP, DEL or non-ASCII)
-const REQUEST_LINE = /([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([^\x00-\x20\x7f-\xff]+) HTTP\/1\.([01])\r\n/y;
+// request line: METHOD SP request-target SP HTTP/1.x CRLF (target: no CTL, SP or DEL; raw
+// non-ASCII bytes, which uWSGI accepts and curl sends for a typed UTF-8 path, are
+// percent-encoded so req.url stays ASCII)
+const REQUEST_LINE = /([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([^\x00-\x20\x7f]+) HTTP\/1\.([01])\r\n/y;
+const NON_ASCII = /[\x80-\xff]/g;
+const HEX = '0123456789ABCDEF';
+function percentEncode(c: string): string {
+  const b = c.charCodeAt(0);
+  return '%' + HEX[b >> 4]! + HEX[b & 15]!;
+}
 // header line: token ":" OWS value OWS CRLF (value: no CTL but HTAB, obs-text allowed)
 const HEADER_LINE = /([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*([^\x00-\x08\x0a-\x1f\x7f]*?)[ \t]*\r\n/y;
 const CHUNK_LINE = /^([0-9A-Fa-f]{1,13})[ \t]*(?:;[^\x00-\x08\x0a-\x1f\x7f]*)?$/;
@@ -250,7 +258,9 @@ export class HttpRequestParser {
     if (rl === null) return this.badRequestLine(text);
     const method = rl[1]!;
     if (!METHODS.has(method)) return !this.fail('HPE_INVALID_METHOD', `unknown method ${JSON.stringify(method)}`);
-    const url = rl[2]!;
+    let url = rl[2]!;
+    NON_ASCII.lastIndex = 0;
+    if (NON_ASCII.test(url)) url = url.replace(NON_ASCII, percentEncode);
     const minor = rl[3] === '1' ? 1 : 0;
     const raw: string[] = [];
     let pos = REQUEST_LINE.lastIndex;
