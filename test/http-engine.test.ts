@@ -134,6 +134,19 @@ test('a request whose handler listens still sees req end/close and res finish/cl
   });
 });
 
+test('a POST answered before its body arrives: the body is dropped, the request still ends and closes, the connection goes on', async () => {
+  await withServer([], async (_s, port) => {
+    const c = await connect(port);
+    c.sock.write('POST /early HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n');
+    await c.until(/early$/);
+    c.sock.write('0123456789');
+    await sleep(100); // 'end' and 'close' come on later ticks
+    c.sock.write('GET /last-events HTTP/1.1\r\nHost: a\r\n\r\n');
+    await c.until(/\["req end","req close"\]$/);
+    c.sock.destroy();
+  });
+});
+
 test('an upload cut off mid-body: the request is aborted, the worker serves on', async () => {
   await withServer([], async (s, port) => {
     const c = await connect(port);

@@ -160,6 +160,8 @@ export class HttpConnection implements HttpParserSink {
   /** the request whose response has not finished yet */
   private req: (IncomingMessage & NodeIncoming) | null = null;
   private res: (ServerResponse & NodeResponse) | null = null;
+  /** a request answered before its body arrived: its body is dropped, its end still pushed */
+  private dumped: (IncomingMessage & NodeIncoming) | null = null;
   /** bytes received after a complete message, waiting for its response to finish */
   private held: Buffer | null = null;
   /** the peer half-closed: answer what is in flight, then close */
@@ -263,6 +265,7 @@ export class HttpConnection implements HttpParserSink {
     this.req = null;
     this.res = null;
     this.held = null;
+    this.dumped = null;
     this.owner.onClose(this);
   }
 
@@ -362,8 +365,14 @@ export class HttpConnection implements HttpParserSink {
   }
 
   onComplete(rawTrailers: string[]): void {
-    const req = this.req;
-    if (req === null) return; // the response finished before the body did: the body was dumped
+    let req = this.req;
+    if (req === null) {
+      // the response finished before the body did: the body was dropped, and the request
+      // still ends ('end', then 'close'), as Node ends a dumped request
+      req = this.dumped;
+      if (req === null) return;
+      this.dumped = null;
+    }
     req.complete = true;
     if (rawTrailers.length > 0) req._addHeaderLines(rawTrailers, rawTrailers.length);
     req.push(null);
@@ -380,6 +389,7 @@ export class HttpConnection implements HttpParserSink {
     res.detachSocket(this.socket as Socket);
     process.nextTick(emitCloseNT, r);
     // body bytes still to come, if any, are dropped: onBody sees no request
+    if (this.parser.state !== ParserState.Complete) this.dumped = req;
     this.res = null;
     this.req = null;
     if (r._last || !r.shouldKeepAlive || this.peerDone) {
