@@ -109,13 +109,14 @@ class TaskFarm {
 
   private piscinaError(fn: string, e: unknown, signal: AbortSignal | undefined): UwsgiError {
     const what = callText(this.spec.name, fn);
-    if (!(e instanceof Error)) {
-      // A thread's error that is not an Error reached us as a bare object: a DOMException does
-      // not survive the trip, and the one a task thread throws is piscina's DataCloneError
-      // when it posts a result that cannot be cloned (String(e) said "[object Object]").
+    if (!(e instanceof Error) || (e.message === '' && e.name === 'Error')) {
+      // The DataCloneError a task thread gets when it posts a result that cannot be cloned
+      // does not survive the trip: Node 20 delivers a bare object (String(e) said
+      // "[object Object]"), Node 24 an Error with no name and no message.
       this.failed++;
+      const arrived = e instanceof Error ? 'an Error with no message' : echo(e);
       return new UwsgiError('UWSGI_ERR_TASK_FAILED',
-        `${what}: the task thread failed with an error that could not cross threads (it arrived as ${echo(e)}): most likely the task's result cannot be structured-cloned (functions, symbols, class instances with private state do not cross threads; return plain data)`,
+        `${what}: the task thread failed with an error that could not cross threads (it arrived as ${arrived}): most likely the task's result cannot be structured-cloned (functions, symbols, class instances with private state do not cross threads; return plain data)`,
         { cause: e });
     }
     const err = e;
