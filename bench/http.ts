@@ -8,6 +8,7 @@
  *
  * Contenders (--only takes these names, or a prefix such as "uwsgi-ts" or "cluster"):
  *   uwsgi-ts-dup        node dist/cli.js --workers 2 --accept-mode dup (native dup() per thread)
+ *   uwsgi-ts-dup-nodehttp  the same with --http-engine node (Node's http.Server instead of the own engine)
  *   uwsgi-ts-reuseport  --accept-mode reuseport (only on Node >= 22.12)
  *   uwsgi-ts-proxy      --accept-mode proxy (master accepts, bytes forwarded over MessagePorts)
  *   cluster-default     node:cluster, 2 workers, default (round-robin hand-over) scheduling
@@ -113,24 +114,25 @@ interface Contender {
   verify?(output: string): void;
 }
 
-function uwsgiTs(mode: 'dup' | 'reuseport' | 'proxy'): Contender {
+function uwsgiTs(mode: 'dup' | 'reuseport' | 'proxy', engine: 'uwsgi-ts' | 'node' = 'uwsgi-ts'): Contender {
+  const name = `uwsgi-ts-${mode}${engine === 'node' ? '-nodehttp' : ''}`;
   return {
-    name: `uwsgi-ts-${mode}`,
-    what: `uwsgi-ts --workers 2 --accept-mode ${mode} --disable-logging`,
+    name,
+    what: `uwsgi-ts --workers 2 --accept-mode ${mode} --disable-logging${engine === 'node' ? ' --http-engine node' : ''}`,
     threaded: true,
     workers: 2,
     spec: (_s, port) => ({
-      name: `uwsgi-ts-${mode}`,
+      name,
       command: process.execPath,
       args: [cli, '--http-socket', `127.0.0.1:${port}`, '--workers', '2', '--module', path.join(fixtures, 'hello.mjs'),
-        '--disable-logging', '--accept-mode', mode],
+        '--disable-logging', '--accept-mode', mode, '--http-engine', engine],
       port,
       readyLine: /uwsgi-ts is ready/,
       stopGraceMs: 3000,
     }),
     verify(output) {
       const m = /\(accept mode (\w+)\)/.exec(output);
-      if (!m || m[1] !== mode) throw new Error(`uwsgi-ts-${mode}: startup log says accept mode ${m?.[1] ?? '?'}`);
+      if (!m || m[1] !== mode) throw new Error(`${name}: startup log says accept mode ${m?.[1] ?? '?'}`);
     },
   };
 }
@@ -158,6 +160,7 @@ function cluster(policy: 'default' | 'none'): Contender {
 
 const ALL: Contender[] = [
   uwsgiTs('dup'),
+  uwsgiTs('dup', 'node'),
   ...(reusePortSupported() ? [uwsgiTs('reuseport')] : []),
   uwsgiTs('proxy'),
   cluster('default'),
@@ -369,6 +372,8 @@ for (const mode of ['dup', 'reuseport', 'proxy']) {
 RATIOS.push(
   { label: 'keep-alive cluster-default / single', s: 'keepalive', a: 'cluster-default', b: 'single' },
   { label: 'keep-alive uwsgi-ts-dup / single', s: 'keepalive', a: 'uwsgi-ts-dup', b: 'single' },
+  { label: 'keep-alive engine: uwsgi-ts-dup / uwsgi-ts-dup-nodehttp', s: 'keepalive', a: 'uwsgi-ts-dup', b: 'uwsgi-ts-dup-nodehttp' },
+  { label: 'close engine: uwsgi-ts-dup / uwsgi-ts-dup-nodehttp', s: 'close', a: 'uwsgi-ts-dup', b: 'uwsgi-ts-dup-nodehttp' },
   { label: 'close uwsgi-ts-dup / single', s: 'close', a: 'uwsgi-ts-dup', b: 'single' },
 );
 
