@@ -175,12 +175,15 @@ export class HttpConnection implements HttpParserSink {
   idleSince: number;
   /** owner.tick when the head now being received started (-1: none) */
   headSince = -1;
+  /** owner.tick of the last bytes received */
+  lastData: number;
 
   constructor(socket: EngineSocket, owner: ConnectionOwner) {
     this.socket = socket as OwnedSocket;
     this.owner = owner;
     this.parser = new HttpRequestParser(this, owner.parserOptions);
     this.idleSince = owner.tick;
+    this.lastData = owner.tick;
     this.socket[kConnection] = this;
     socket.on('data', onData);
     socket.on('end', onEnd);
@@ -205,6 +208,25 @@ export class HttpConnection implements HttpParserSink {
     return this.req === null && this.held === null && !this.parser.midMessage;
   }
 
+  /**
+   * A request is running and its body is still arriving: 'peer' when the engine is waiting
+   * for the client's bytes, 'app' when the app has paused the request (or its buffer is
+   * full), so the app, not the peer, is the one waiting; null otherwise.
+   */
+  get bodyWait(): 'peer' | 'app' | null {
+    const req = this.req;
+    if (req === null || req.complete) return null;
+    return req.isPaused() || (this.socket as { isPaused?: () => boolean }).isPaused?.() === true ? 'app' : 'peer';
+  }
+
+  /** End the running request as a stalled or broken upload: 'aborted', then the error, then 'close'. */
+  abortRequest(err: Error): void {
+    const req = this.req;
+    this.req = null;
+    if (req !== null) req.destroy(err);
+    else this.socket.destroy();
+  }
+
   /** Waiting for (the rest of) a request head. */
   get receivingHead(): boolean {
     return this.req === null && (this.parser.midMessage || this.held !== null);
@@ -214,6 +236,7 @@ export class HttpConnection implements HttpParserSink {
 
   data(chunk: Buffer): void {
     if (this.givenUp) return;
+    this.lastData = this.owner.tick;
     if (this.held !== null) {
       this.held = Buffer.concat([this.held, chunk]);
       if (this.req !== null) {
@@ -392,7 +415,10 @@ export class HttpConnection implements HttpParserSink {
     if (this.parser.state !== ParserState.Complete) this.dumped = req;
     this.res = null;
     this.req = null;
-    if (r._last || !r.shouldKeepAlive || this.peerDone) {
+    // `_last` is what the response head told the client (Connection: close): a response whose
+    // head promised keep-alive keeps the connection open even if shouldKeepAlive was turned
+    // off later (a graceful stop does that), or the client's next request would meet a reset
+    if (r._last || this.peerDone) {
       const sock = this.socket;
       if (typeof sock.destroySoon === 'function') sock.destroySoon();
       else sock.end();

@@ -8,7 +8,8 @@
  * Timeouts are enforced by one sweep per second over the open connections, not by a
  * timer per socket: a connection idle between requests for longer than the keep-alive
  * timeout is closed; one that takes longer than the headers timeout to send a request
- * head gets 408 and is closed.
+ * head gets 408 and is closed; a request whose body stalls for the body timeout is
+ * aborted and its connection closed.
  */
 import net from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -24,6 +25,8 @@ export interface HttpEngineOptions {
   keepAliveTimeout?: number;
   /** answer 408 and close when a request head takes longer than this (ms); default 60000 */
   headersTimeout?: number;
+  /** abort a request whose body sends nothing for this long (ms; --socket-timeout, as uWSGI's body reads); default 4000 */
+  bodyTimeout?: number;
 }
 
 const SWEEP_MS = 1000;
@@ -33,6 +36,7 @@ export class HttpEngineServer extends net.Server implements ConnectionOwner {
   readonly keepAliveTimeoutMs: number;
   private readonly keepAliveTicks: number;
   private readonly headersTicks: number;
+  private readonly bodyTicks: number;
   private readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
   private readonly open = new Set<HttpConnection>();
   private sweeper: NodeJS.Timeout | null = null;
@@ -44,6 +48,7 @@ export class HttpEngineServer extends net.Server implements ConnectionOwner {
     this.keepAliveTimeoutMs = opts.keepAliveTimeout ?? 5000;
     this.keepAliveTicks = Math.max(1, Math.ceil(this.keepAliveTimeoutMs / SWEEP_MS));
     this.headersTicks = Math.max(1, Math.ceil((opts.headersTimeout ?? 60000) / SWEEP_MS));
+    this.bodyTicks = Math.max(1, Math.ceil((opts.bodyTimeout ?? 4000) / SWEEP_MS));
     this.handler = handler;
     this.on('connection', this.attach);
     this.on('close', this.stopSweeper);
@@ -69,6 +74,15 @@ export class HttpEngineServer extends net.Server implements ConnectionOwner {
       if (conn.abandoned) {
         // answered and ended after a fault: a peer that does not close within 2 s is cut off
         if (now - conn.idleSince > 2) conn.socket.destroy();
+      } else if (conn.bodyWait !== null) {
+        // the stall clock runs only while the engine waits for the peer's bytes
+        if (conn.bodyWait === 'app') conn.lastData = now;
+        else if (now - conn.lastData > this.bodyTicks) {
+          conn.giveUp();
+          const err = Object.assign(new Error(`no request body bytes for ${this.bodyTicks} s`), { code: 'ETIMEDOUT' });
+          this.onParseError(err, conn.socket);
+          conn.abortRequest(err);
+        }
       } else if (conn.receivingHead) {
         if (conn.headSince >= 0 && now - conn.headSince > this.headersTicks) {
           conn.giveUp();

@@ -198,12 +198,13 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
     const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     const incoming = (socket as { parser?: { incoming?: IncomingMessage | null } | null }).parser?.incoming ?? requestOnSocket(socket);
     const reset = err.code === 'ECONNRESET';
-    if (reset || err.code === 'HPE_INVALID_EOF_STATE') {
+    const stalled = err.code === 'ETIMEDOUT';
+    if (reset || stalled || err.code === 'HPE_INVALID_EOF_STATE') {
       // the client closed or reset the connection in the middle of a request: nobody is
       // left to answer. (A reset between requests is a client going away: not logged.)
       if (incoming && !incoming.complete) {
         const cl = incoming.headers['content-length'];
-        log.line(`[UWSGI_ERR_BODY_READ] worker ${opts.workerId}: request body from ${peer}: [uwsgi-body-read] Error reading the body of ${incoming.method} ${incoming.url} (${cl === undefined ? 'chunked' : `Content-Length: ${echo(cl)}`}) message: ${reset ? 'Connection reset by peer' : 'Client closed connection'}`);
+        log.line(`[UWSGI_ERR_BODY_READ] worker ${opts.workerId}: request body from ${peer}: [uwsgi-body-read] Error reading the body of ${incoming.method} ${incoming.url} (${cl === undefined ? 'chunked' : `Content-Length: ${echo(cl)}`}) message: ${reset ? 'Connection reset by peer' : stalled ? `Timeout: no data for --socket-timeout ${settings.socketTimeout} s` : 'Client closed connection'}`);
       } else if (!reset) {
         log.line(`[UWSGI_ERR_HTTP_PARSE] worker ${opts.workerId}: bad HTTP request from ${peer}: the client closed the connection in the middle of a request head`);
       }
@@ -256,7 +257,7 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
   if (settings.httpEngine === 'node') server = makeServer(settings.bufferSize, onHttpRequest);
   else {
     // the engine's parser holds the whole head to --buffer-size itself
-    const own = new HttpEngineServer({ maxHeaderSize: settings.bufferSize, keepAliveTimeout: 5000, headersTimeout }, onRequest);
+    const own = new HttpEngineServer({ maxHeaderSize: settings.bufferSize, keepAliveTimeout: 5000, headersTimeout, bodyTimeout: settings.socketTimeout * 1000 }, onRequest);
     own.on('connection', onConnection);
     own.on('clientError', onClientError);
     if (limitPost > 0) own.on('checkContinue', onCheckContinue);
