@@ -167,25 +167,17 @@ export class HttpRequestParser {
         case ParserState.Head:
           i = this.head(buf, i);
           break;
-        case ParserState.BodyLength: {
-          const n = Math.min(this.remaining, end - i);
-          this.remaining -= n;
-          this.sink.onBody(buf.subarray(i, i + n));
-          i += n;
+        case ParserState.BodyLength:
+          i = this.bodyBytes(buf, i);
           if (this.remaining === 0) this.complete();
           break;
-        }
         case ParserState.ChunkSize:
           i = this.chunkSize(buf, i);
           break;
-        case ParserState.ChunkData: {
-          const n = Math.min(this.remaining, end - i);
-          this.remaining -= n;
-          this.sink.onBody(buf.subarray(i, i + n));
-          i += n;
+        case ParserState.ChunkData:
+          i = this.bodyBytes(buf, i);
           if (this.remaining === 0) this.state = ParserState.ChunkDataEnd;
           break;
-        }
         case ParserState.ChunkDataEnd:
           i = this.chunkDataEnd(buf, i);
           break;
@@ -257,7 +249,7 @@ export class HttpRequestParser {
     const rl = REQUEST_LINE.exec(text);
     if (rl === null) return this.badRequestLine(text);
     const method = rl[1]!;
-    if (!METHODS.has(method)) return !this.fail('HPE_INVALID_METHOD', `unknown method ${JSON.stringify(method)}`);
+    if (!METHODS.has(method)) return this.refuse('HPE_INVALID_METHOD', `unknown method ${JSON.stringify(method)}`);
     let url = rl[2]!;
     NON_ASCII.lastIndex = 0;
     if (NON_ASCII.test(url)) url = url.replace(NON_ASCII, percentEncode);
@@ -310,10 +302,10 @@ export class HttpRequestParser {
           break;
         case 14:
           if (name.toLowerCase() === 'content-length') {
-            if (contentLength >= 0) return !this.fail('HPE_UNEXPECTED_CONTENT_LENGTH', 'more than one Content-Length header');
-            if (!DIGITS.test(value)) return !this.fail('HPE_INVALID_CONTENT_LENGTH', `invalid Content-Length ${JSON.stringify(value)}`);
+            if (contentLength >= 0) return this.refuse('HPE_UNEXPECTED_CONTENT_LENGTH', 'more than one Content-Length header');
+            if (!DIGITS.test(value)) return this.refuse('HPE_INVALID_CONTENT_LENGTH', `invalid Content-Length ${JSON.stringify(value)}`);
             contentLength = Number(value);
-            if (contentLength > MAX_SAFE) return !this.fail('HPE_INVALID_CONTENT_LENGTH', `Content-Length ${value} is too large`);
+            if (contentLength > MAX_SAFE) return this.refuse('HPE_INVALID_CONTENT_LENGTH', `Content-Length ${value} is too large`);
           }
           break;
         case 17:
@@ -329,8 +321,8 @@ export class HttpRequestParser {
     }
     if (pos !== last) return this.badHeaderLine(text, pos);
     if (hasTE) {
-      if (contentLength >= 0) return !this.fail('HPE_UNEXPECTED_CONTENT_LENGTH', 'both Content-Length and Transfer-Encoding');
-      if (!chunked) return !this.fail('HPE_INVALID_TRANSFER_ENCODING', 'Transfer-Encoding whose final coding is not "chunked"');
+      if (contentLength >= 0) return this.refuse('HPE_UNEXPECTED_CONTENT_LENGTH', 'both Content-Length and Transfer-Encoding');
+      if (!chunked) return this.refuse('HPE_INVALID_TRANSFER_ENCODING', 'Transfer-Encoding whose final coding is not "chunked"');
     }
     let flags = expect;
     if (minor === 1 ? !connClose : (connKeepAlive && !connClose)) flags |= HeadFlags.KeepAlive;
@@ -343,6 +335,14 @@ export class HttpRequestParser {
     this.sink.onHead(method, url, minor, raw, flags);
     if (this.state === ParserState.Complete) this.sink.onComplete(this.trailers);
     return true;
+  }
+
+  /** Hand on up to `remaining` body bytes from `i` (a view, no copy); returns the index after them. */
+  private bodyBytes(buf: Buffer, i: number): number {
+    const n = Math.min(this.remaining, buf.length - i);
+    this.remaining -= n;
+    this.sink.onBody(buf.subarray(i, i + n));
+    return i + n;
   }
 
   private chunkSize(buf: Buffer, i: number): number {
@@ -434,6 +434,12 @@ export class HttpRequestParser {
     this.error = new HttpParseError(code, message);
     this.pending = '';
     return true;
+  }
+
+  /** A fault found while parsing the head: parseHead's `false`. */
+  private refuse(code: HttpParseErrorCode, message: string): false {
+    this.fail(code, message);
+    return false;
   }
 
   private failAt(code: HttpParseErrorCode, message: string): number {

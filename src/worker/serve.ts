@@ -142,11 +142,16 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
       requireHostHeader: false,
       headersTimeout,
     }, listener);
+    return listenTo(srv);
+  };
+
+  /** The events every request server reports to this wrapper, whichever engine it is. */
+  function listenTo<S extends RequestServer>(srv: S): S {
     srv.on('connection', onConnection);
     srv.on('clientError', onClientError);
     if (limitPost > 0) srv.on('checkContinue', onCheckContinue);
     return srv;
-  };
+  }
 
   /**
    * `Expect: 100-continue` with --limit-post: a declared body over the limit gets its 413
@@ -258,10 +263,7 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
   else {
     // the engine's parser holds the whole head to --buffer-size itself
     const own = new HttpEngineServer({ maxHeaderSize: settings.bufferSize, keepAliveTimeout: 5000, headersTimeout, bodyTimeout: settings.socketTimeout * 1000 }, onRequest);
-    own.on('connection', onConnection);
-    own.on('clientError', onClientError);
-    if (limitPost > 0) own.on('checkContinue', onCheckContinue);
-    server = own;
+    server = listenTo(own);
   }
   const uwsgiServer = makeServer(Math.min(65535 * 3, settings.bufferSize * 3) + 1024, onRequest);
   const bufferSize = settings.bufferSize;
