@@ -17,6 +17,7 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { EngineResponse } from './http-response.js';
 import { HttpRequestParser, HttpParseError, ParserState, HeadFlags, type HttpParserOptions, type HttpParserSink } from './http-parser.js';
 
 /** A socket as the engine sees it: a net.Socket, or the proxy mode's Duplex that looks like one. */
@@ -359,7 +360,7 @@ export class HttpConnection implements HttpParserSink {
     req.method = method;
     req.url = url;
     req._addHeaderLines(rawHeaders, rawHeaders.length);
-    const res = new ServerResponse(req) as unknown as ServerResponse & NodeResponse;
+    const res = new EngineResponse(req) as unknown as ServerResponse & NodeResponse;
     res.shouldKeepAlive = (flags & HeadFlags.KeepAlive) !== 0 && !this.peerDone;
     res._keepAliveTimeout = this.owner.keepAliveTimeoutMs;
     this.req = req;
