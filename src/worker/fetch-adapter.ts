@@ -25,6 +25,13 @@ function requestFromNode(req: IncomingMessage): Request {
   return new Request(url, init);
 }
 
+/** A status whose response has no body (RFC 9110): no Content-Length is added to it. */
+const bodyless = (status: number): boolean => status < 200 || status === 204 || status === 304;
+
+function asBuffer(chunk: Uint8Array): Buffer {
+  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+}
+
 async function sendResponse(response: Response, res: ServerResponse): Promise<void> {
   const headers: Record<string, string | string[]> = {};
   response.headers.forEach((value, key) => {
@@ -32,27 +39,34 @@ async function sendResponse(response: Response, res: ServerResponse): Promise<vo
   });
   const cookies = response.headers.getSetCookie();
   if (cookies.length) headers['set-cookie'] = cookies;
-  res.writeHead(response.status, response.statusText || undefined, headers);
+  const status = response.status;
+  const statusText = response.statusText || undefined;
   if (!response.body) {
+    res.writeHead(status, statusText, headers);
     res.end();
     return;
   }
   const reader = response.body.getReader();
-  let first = await reader.read();
-  if (first.done) {
-    res.end();
-    return;
-  }
-  // A one-chunk body goes out with the head in one write via end().
-  let next = await reader.read();
+  const first = await reader.read();
+  const next = first.done ? first : await reader.read();
   if (next.done) {
-    res.end(first.value);
+    // the whole body is known before the head is written (a string, JSON, a buffer): it
+    // goes out with a Content-Length, not chunked, head and body in one write, as Node's
+    // own res.end(body) sends it
+    const body = first.done ? null : asBuffer(first.value);
+    if (headers['content-length'] === undefined && headers['transfer-encoding'] === undefined && !bodyless(status)) {
+      headers['content-length'] = String(body === null ? 0 : body.length);
+    }
+    res.writeHead(status, statusText, headers);
+    res.end(body);
     return;
   }
+  res.writeHead(status, statusText, headers);
   res.write(first.value);
-  while (!next.done) {
-    if (!res.write(next.value)) await new Promise<void>((r) => res.once('drain', r));
-    next = await reader.read();
+  let more: { done: boolean; value?: Uint8Array } = next;
+  while (!more.done) {
+    if (!res.write(more.value!)) await new Promise<void>((r) => res.once('drain', r));
+    more = await reader.read();
   }
   res.end();
 }
