@@ -262,6 +262,12 @@ export class WorkerPool {
 
   private async stopOne(l: Live, mercyMs: number): Promise<void> {
     if (!this.live.has(l)) return;
+    if (l.state === 'retiring') {
+      // already being stopped (a reload's replace() and a shutdown meet here): a second
+      // stop call could be left unanswered when the first one terminates the thread
+      await l.exited;
+      return;
+    }
     l.state = 'retiring';
     const deadline = Date.now() + mercyMs;
     try {

@@ -1,0 +1,61 @@
+// Acceptance regressions for shutdown and reload through the real CLI and the embedding
+// API: what happens when a worker dies, or a second stop arrives, while the master is
+// already waiting for a worker to drain.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import path from 'node:path';
+import { start } from 'uwsgi-ts';
+import { runCli, FIXTURES } from './helpers/cli.js';
+import { get, sleep } from './helpers/http.js';
+
+const EXIT_LATER = path.join(FIXTURES, 'exit-later.ts');
+const HELLO = path.join(FIXTURES, 'hello.ts');
+
+/** Resolves 'timeout' if `p` has not settled within `ms` (a bound, not a measurement). */
+function within<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  let t: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<'timeout'>((r) => { t = setTimeout(() => r('timeout'), ms); })]).finally(() => clearTimeout(t));
+}
+
+test('graceful shutdown: a worker that exits while it drains ends the stop at once (the master does not wait out the control-call timeout)', async () => {
+  const s = await runCli(['--http-socket', '127.0.0.1:0', '--workers', '1', '--module', EXIT_LATER]);
+  try {
+    const cut = get(s.ports[0], '/exit-later?ms=500').then(() => 'answered', () => 'cut');
+    await sleep(200);
+    s.signal('SIGTERM');
+    assert.is(await cut, 'cut');
+    // the control-call timeout is --worker-reload-mercy + 5 s (65 s by default)
+    const code = await within(s.exited, 20_000);
+    assert.is(code, 0, `the master did not exit after its only worker died during the graceful stop; output:\n${s.output()}`);
+    assert.match(s.output(), /goodbye to uWSGI\./);
+    assert.not.match(s.output(), /UWSGI_ERR_CONTROL_TIMEOUT/);
+  } finally {
+    await s.stop('SIGKILL');
+  }
+});
+
+test('embedding: stop() during a reload() ends promptly, with no failed control call', async () => {
+  const { log } = await import('../dist/shared/log-writer.js') // the instance behind 'uwsgi-ts' (dist/);
+  const lines: string[] = [];
+  const line = log.line.bind(log);
+  log.line = (l: string) => { lines.push(l); line(l); };
+  const rt = await start({ module: HELLO, 'http-socket': ['127.0.0.1:0'], workers: 2, 'disable-logging': true });
+  try {
+    const port = rt.addresses[0].port!;
+    const slow = get(port, '/slow?ms=800');
+    await sleep(100);
+    const reload = rt.reload();
+    await sleep(50);
+    const stop = rt.stop();
+    assert.is(await within(Promise.all([reload, stop]).then(() => 'done'), 20_000), 'done', `reload + stop did not end; log:\n${lines.join('\n')}`);
+    assert.is((await slow).body, 'slow done 800');
+    assert.is(rt.workers().length, 0);
+    const failed = lines.filter((l) => /graceful stop failed|UWSGI_ERR_CONTROL_TIMEOUT/.test(l));
+    assert.equal(failed, [], 'no stop call was left unanswered');
+  } finally {
+    log.line = line;
+    await rt.stop({ graceful: false });
+  }
+});
+
+test.run();
