@@ -58,4 +58,23 @@ test('embedding: stop() during a reload() ends promptly, with no failed control 
   }
 });
 
+test('a second SIGINT (or a SIGQUIT) during a graceful shutdown turns it brutal: the in-flight request is cut', async () => {
+  for (const second of ['SIGINT', 'SIGQUIT'] as const) {
+    const s = await runCli(['--http-socket', '127.0.0.1:0', '--workers', '1', '--module', HELLO]);
+    try {
+      const slow = get(s.ports[0], '/slow?ms=15000', 30_000).then((r) => `answered ${r.body}`, () => 'cut');
+      await sleep(300);
+      s.signal('SIGTERM');
+      await s.waitFor(/graceful shutdown: finishing in-flight requests/);
+      s.signal(second);
+      assert.is(await within(slow, 10_000), 'cut', `${second} did not cut the in-flight request; output:\n${s.output()}`);
+      assert.is(await within(s.exited, 10_000), 0);
+      assert.match(s.output(), /goodbye to uWSGI\./);
+      assert.not.match(s.output(), /graceful stop failed/);
+    } finally {
+      await s.stop('SIGKILL');
+    }
+  }
+});
+
 test.run();

@@ -224,6 +224,7 @@ export async function startRuntime(o: ResolvedOptions, cwd = process.cwd(), list
     await scope.onClose('touch-mules-reload', watchTouches(o['touch-mules-reload'], intervalMs, 'reloading mules', () => void mules.reload()));
 
     let stopping: Promise<void> | undefined;
+    let brutal = false;
     let reloading: Promise<void> | undefined;
     const runtime: Runtime = {
       addresses,
@@ -240,6 +241,14 @@ export async function startRuntime(o: ResolvedOptions, cwd = process.cwd(), list
       },
       stop(options) {
         const graceful = options?.graceful ?? true;
+        if (stopping && !graceful && !brutal) {
+          // a brutal stop during a graceful one (a second SIGINT, SIGQUIT): cut what still runs now
+          brutal = true;
+          log.line('brutal shutdown: stopping every thread now...');
+          farms.abandon();
+          void Promise.all([pool.stop(false, 0), mules.stop(false)]);
+        }
+        brutal ||= !graceful;
         stopping ??= (async () => {
           log.line(graceful ? 'graceful shutdown: finishing in-flight requests...' : 'brutal shutdown: stopping every thread now...');
           if (!graceful) {

@@ -69,6 +69,8 @@ export class WorkerPool {
   /** Threads spawned so far per worker id (1 for the first). */
   private readonly generations = new Map<number, number>();
   private stopping = false;
+  /** a brutal stop: threads are terminated, graceful stops still under way are not failures */
+  private brutal = false;
   private startedUp = false;
   private harakiriTimer?: NodeJS.Timeout;
   private respawnTimers = new Set<NodeJS.Timeout>();
@@ -274,7 +276,7 @@ export class WorkerPool {
       const r = await l.control.remote.stop(mercyMs);
       if (!r.drained) log.line(`worker ${l.id} (thread ${l.thread.threadId}) is taking too much time to die...NO MERCY !!! (${r.inflight} requests cut)`);
     } catch (e) {
-      log.line(`[${(e as UwsgiError).code ?? 'UWSGI_ERR_CONTROL_TIMEOUT'}] worker ${l.id}: graceful stop failed: ${(e as Error).message}`);
+      if (!this.brutal) log.line(`[${(e as UwsgiError).code ?? 'UWSGI_ERR_CONTROL_TIMEOUT'}] worker ${l.id}: graceful stop failed: ${(e as Error).message}`);
     }
     // Proxy mode: a connection handed over just before the stop travels on the proxy port,
     // which is not ordered with the control port, so the worker may have drained before it
@@ -301,8 +303,10 @@ export class WorkerPool {
     }
   }
 
+  /** Stop every worker. A brutal stop during a graceful one terminates the threads it is still waiting for. */
   async stop(graceful: boolean, mercyMs: number): Promise<void> {
     this.stopping = true;
+    if (!graceful) this.brutal = true;
     if (this.harakiriTimer) clearInterval(this.harakiriTimer);
     for (const t of this.respawnTimers) clearTimeout(t);
     const all = [...this.live];
