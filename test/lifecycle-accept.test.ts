@@ -77,4 +77,33 @@ test('a second SIGINT (or a SIGQUIT) during a graceful shutdown turns it brutal:
   }
 });
 
+test('--worker-reload-mercy bounds a reload and --reload-mercy a graceful shutdown, even when the worker is stuck in synchronous code', async () => {
+  // reload: the old thread spins and cannot answer its stop call; it is cut after the mercy
+  const a = await runCli(['--http-socket', '127.0.0.1:0', '--workers', '1', '--worker-reload-mercy', '2', '--module', HELLO]);
+  try {
+    const spin = get(a.ports[0], '/spin?ms=60000', 90_000).then(() => 'answered', () => 'cut');
+    await sleep(300);
+    a.signal('SIGHUP');
+    assert.is(await within(spin, 20_000), 'cut', `the reload left the spinning worker running; output:\n${a.output()}`);
+    await a.waitFor(/workers reloaded: 1 of 1 replaced/, 10_000);
+    assert.match(a.output(), /worker 1 \(thread \d+\) is taking too much time to die\.\.\.NO MERCY !!!/);
+    assert.not.match(a.output(), /graceful stop failed/);
+  } finally {
+    await a.stop('SIGKILL');
+  }
+  // shutdown: bounded by --reload-mercy (the control-call timeout is --worker-reload-mercy + 5 s = 65 s)
+  const b = await runCli(['--http-socket', '127.0.0.1:0', '--workers', '1', '--reload-mercy', '2', '--module', HELLO]);
+  try {
+    const spin = get(b.ports[0], '/spin?ms=60000', 90_000).then(() => 'answered', () => 'cut');
+    await sleep(300);
+    b.signal('SIGTERM');
+    assert.is(await within(b.exited, 20_000), 0, `the graceful shutdown waited for the spinning worker; output:\n${b.output()}`);
+    assert.is(await spin, 'cut');
+    assert.match(b.output(), /NO MERCY !!!/);
+    assert.not.match(b.output(), /graceful stop failed/);
+  } finally {
+    await b.stop('SIGKILL');
+  }
+});
+
 test.run();

@@ -17,6 +17,9 @@ import { BackoffById } from './backoff.js';
 import type { ProxyDispatcher, ProxyTarget } from './proxy-dispatch.js';
 import type { TaskPortSource } from './task-farms.js';
 
+/** How long past its mercy a stopping worker has to answer (it closes its connections after the deadline). */
+const STOP_ANSWER_GRACE_MS = 1000;
+
 export interface WorkerPoolOptions {
   readonly workers: number;
   readonly settings: WorkerSettings;
@@ -272,11 +275,18 @@ export class WorkerPool {
     }
     l.state = 'retiring';
     const deadline = Date.now() + mercyMs;
+    // A thread stuck in synchronous code cannot even read its stop call: the mercy bounds
+    // the wait for the answer too (the worker itself answers at the mercy deadline).
+    let timer: NodeJS.Timeout | undefined;
+    const noAnswer = new Promise<null>((res) => { timer = setTimeout(() => res(null), mercyMs + STOP_ANSWER_GRACE_MS); });
     try {
-      const r = await l.control.remote.stop(mercyMs);
-      if (!r.drained) log.line(`worker ${l.id} (thread ${l.thread.threadId}) is taking too much time to die...NO MERCY !!! (${r.inflight} requests cut)`);
+      const r = await Promise.race([l.control.remote.stop(mercyMs), noAnswer]);
+      if (r === null) log.line(`worker ${l.id} (thread ${l.thread.threadId}) is taking too much time to die...NO MERCY !!! (no answer to its stop within ${mercyMs / 1000} s: busy in synchronous code)`);
+      else if (!r.drained) log.line(`worker ${l.id} (thread ${l.thread.threadId}) is taking too much time to die...NO MERCY !!! (${r.inflight} requests cut)`);
     } catch (e) {
       if (!this.brutal) log.line(`[${(e as UwsgiError).code ?? 'UWSGI_ERR_CONTROL_TIMEOUT'}] worker ${l.id}: graceful stop failed: ${(e as Error).message}`);
+    } finally {
+      clearTimeout(timer);
     }
     // Proxy mode: a connection handed over just before the stop travels on the proxy port,
     // which is not ordered with the control port, so the worker may have drained before it
