@@ -106,4 +106,18 @@ test('--worker-reload-mercy bounds a reload and --reload-mercy a graceful shutdo
   }
 });
 
+test('SIGUSR1 logs the request counters (uWSGI\'s stats) instead of opening Node\'s inspector on 127.0.0.1:9229', async () => {
+  const s = await runCli(['--http-socket', '127.0.0.1:0', '--workers', '2', '--module', HELLO]);
+  try {
+    for (let i = 0; i < 3; i++) assert.is((await get(s.ports[0], '/')).status, 200);
+    s.signal('SIGUSR1');
+    await s.waitFor(/workers total requests: 3\n/);
+    await s.waitFor(/worker 1 app 0 \[\] requests: \d+ exceptions: 0\n-----------------\nworker 2 app 0 \[\] requests: \d+ exceptions: 0/);
+    assert.not.match(s.output(), /Debugger listening/);
+    assert.is((await get(s.ports[0], '/')).status, 200);
+  } finally {
+    await s.stop();
+  }
+});
+
 test.run();

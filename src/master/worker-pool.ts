@@ -46,6 +46,9 @@ export interface WorkerThreadInfo {
   readonly generation: number;
   readonly state: 'starting' | 'accepting' | 'retiring';
   readonly startedAt: number;
+  /** requests this thread has served, and app exceptions it counted (the scoreboard's) */
+  readonly requests: number;
+  readonly exceptions: number;
 }
 
 interface Live {
@@ -96,7 +99,10 @@ export class WorkerPool {
   }
 
   threads(): WorkerThreadInfo[] {
-    return [...this.live].map((l) => ({ id: l.id, slot: l.slot, threadId: l.thread.threadId, generation: l.generation, state: l.state, startedAt: l.startedAt }));
+    return [...this.live].map((l) => ({
+      id: l.id, slot: l.slot, threadId: l.thread.threadId, generation: l.generation, state: l.state, startedAt: l.startedAt,
+      requests: this.scoreboard.requests(l.slot), exceptions: this.scoreboard.exceptions(l.slot),
+    }));
   }
 
   accepting(): ProxyTarget[] {
