@@ -120,4 +120,36 @@ test('SIGUSR1 logs the request counters (uWSGI\'s stats) instead of opening Node
   }
 });
 
+test('signals during startup: SIGHUP does not kill the server (it comes up and serves); SIGTERM stops it cleanly (vacuum, exit 0)', async () => {
+  const { mkdtempSync, rmSync, existsSync } = await import('node:fs');
+  const os = await import('node:os');
+  const a = await runCli(['--http-socket', '127.0.0.1:0', '--workers', '1', '--module', path.join(FIXTURES, 'slow-load.ts')], { noWait: true });
+  try {
+    await a.waitFor(/spawned uwsgi-ts worker 1 /);
+    a.signal('SIGHUP');
+    await a.waitFor(/\*\*\* uwsgi-ts is ready/, 20_000);
+    const port = Number(/bound to TCP address 127\.0\.0\.1:(\d+)/.exec(a.output())![1]);
+    assert.is((await get(port, '/')).body, 'loaded');
+    assert.match(a.output(), /SIGHUP received during startup/);
+  } finally {
+    await a.stop();
+  }
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'uwsgi-ts-startup-'));
+  const sock = path.join(dir, 'app.sock');
+  const pid = path.join(dir, 'app.pid');
+  const b = await runCli(['--socket', sock, '--pidfile', pid, '--vacuum', '--workers', '1', '--module', path.join(FIXTURES, 'stuck-at-load.ts')], { noWait: true });
+  try {
+    await b.waitFor(/spawned uwsgi-ts worker 1 /);
+    assert.ok(existsSync(sock) && existsSync(pid));
+    b.signal('SIGTERM');
+    assert.is(await within(b.exited, 20_000), 0, `SIGTERM during startup; output:\n${b.output()}`);
+    assert.match(b.output(), /SIGTERM received during startup/);
+    assert.not.ok(existsSync(sock), 'the UNIX socket was vacuumed');
+    assert.not.ok(existsSync(pid), 'the pidfile was vacuumed');
+  } finally {
+    await b.stop('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test.run();

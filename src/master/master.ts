@@ -117,7 +117,11 @@ function warnReusePortLoss(): void {
   }
 }
 
-export async function startRuntime(o: ResolvedOptions, cwd = process.cwd(), list?: ReadonlyArray<readonly [string, string]>): Promise<Runtime> {
+/**
+ * `signal` aborts a startup under way (the CLI's SIGTERM before the runtime is up): the
+ * workers still loading are terminated and everything acquired is released.
+ */
+export async function startRuntime(o: ResolvedOptions, cwd = process.cwd(), list?: ReadonlyArray<readonly [string, string]>, signal?: AbortSignal): Promise<Runtime> {
   preflight(o, cwd);
   const taskFarmSpecs = parseTaskFarms(o['task-farm'], cwd);
   setThreadIdentity({ role: 'master', id: 0 });
@@ -205,7 +209,8 @@ export async function startRuntime(o: ResolvedOptions, cwd = process.cwd(), list
       mules: mules.init,
       entry: WORKER_ENTRY,
     });
-    await scope.acquire('workers', async () => { await pool.start(); return pool; }, (p) => p.stop(true, mercyMs));
+    await scope.acquire('workers', async () => { await pool.start(signal); return pool; }, (p) => p.stop(true, mercyMs));
+    signal?.throwIfAborted();
 
     // Mules.
     await scope.acquire('mules', async () => { await mules.start(); return mules; }, (m) => m.stop(true));

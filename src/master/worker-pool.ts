@@ -86,11 +86,27 @@ export class WorkerPool {
     for (let s = opts.scoreboard.workers; s >= 1; s--) this.freeSlots.push(s);
   }
 
-  /** Spawn every worker and resolve when all are accepting; reject on the first startup failure. */
-  async start(): Promise<void> {
+  /** Spawn every worker and resolve when all are accepting; reject on the first startup failure, or once `signal` aborts. */
+  async start(signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
     const all: Live[] = [];
     for (let id = 1; id <= this.opts.workers; id++) all.push(this.spawn(id, false));
-    await Promise.all(all.map((l) => l.accepting));
+    const abort = (): void => {
+      this.stopping = true; // the threads terminated now are buried, not respawned
+      for (const l of all) void l.thread.terminate();
+    };
+    signal?.addEventListener('abort', abort, { once: true });
+    try {
+      await Promise.all(all.map((l) => l.accepting));
+    } catch (e) {
+      if (signal?.aborted) {
+        await Promise.all(all.map((l) => l.exited));
+        throw signal.reason;
+      }
+      throw e;
+    } finally {
+      signal?.removeEventListener('abort', abort);
+    }
     this.startedUp = true;
     if (this.opts.harakiriMs > 0) {
       this.harakiriTimer = setInterval(() => this.checkHarakiri(), Math.min(1000, Math.max(100, this.opts.harakiriMs / 4)));
