@@ -110,6 +110,7 @@ test('SIGUSR1 logs the request counters (uWSGI\'s stats) instead of opening Node
   const s = await runCli(['--http-socket', '127.0.0.1:0', '--workers', '2', '--module', HELLO]);
   try {
     for (let i = 0; i < 3; i++) assert.is((await get(s.ports[0], '/')).status, 200);
+    await s.waitFor(/(\[pid: \d+\|app: 0[^]*){3}/); // each request counted (its log line follows the count)
     s.signal('SIGUSR1');
     await s.waitFor(/workers total requests: 3\n/);
     await s.waitFor(/worker 1 app 0 \[\] requests: \d+ exceptions: 0\n-----------------\nworker 2 app 0 \[\] requests: \d+ exceptions: 0/);
@@ -149,6 +150,29 @@ test('signals during startup: SIGHUP does not kill the server (it comes up and s
   } finally {
     await b.stop('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a worker that dies while its replacement loads is not respawned beside it: one thread per worker, and the next reload completes', async () => {
+  const s = await runCli(['--http-socket', '127.0.0.1:0', '--workers', '1', '--module', path.join(FIXTURES, 'slow-load.ts')], { readyTimeoutMs: 30_000 });
+  try {
+    const port = s.ports[0];
+    s.signal('SIGHUP');
+    await s.waitFor(/spawned uwsgi-ts worker 1 .*generation: 2\)/);
+    assert.is((await get(port, '/crash')).body, 'crashing'); // the old thread, while generation 2 loads
+    await s.waitFor(/workers reloaded: 1 of 1 replaced/, 20_000);
+    await sleep(500); // a respawn (the defect) would be spawned 100 ms after the death
+    const mark = s.output().length;
+    s.signal('SIGUSR2');
+    await s.waitFor(/SIGUSR2: worker 1 /);
+    await sleep(200);
+    assert.is(s.output().slice(mark).match(/SIGUSR2: worker 1 /g)?.length, 1, `one thread for worker 1; output:\n${s.output()}`);
+    s.signal('SIGHUP');
+    const reloaded = s.waitFor(/workers reloaded: 1 of 1 replaced[^]*workers reloaded: 1 of 1 replaced/, 20_000).then(() => 'done', () => 'hung');
+    assert.is(await reloaded, 'done', `the second reload did not complete; output:\n${s.output()}`);
+    assert.is((await get(port, '/')).body, 'loaded');
+  } finally {
+    await s.stop();
   }
 });
 

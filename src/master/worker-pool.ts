@@ -63,6 +63,8 @@ interface Live {
   harakiri: boolean;
   /** A reload's replacement that dies before accepting is not respawned: the old thread stays. */
   readonly replacement: boolean;
+  /** A replacement for this thread is starting: if this one dies meanwhile, the replacement takes over (no respawn beside it). */
+  replacing: boolean;
   accepting: Promise<void>;
   exited: Promise<number>;
 }
@@ -162,7 +164,7 @@ export class WorkerPool {
     const accepting = new Promise<void>((res, rej) => { resolveAccepting = res; rejectAccepting = rej; });
     accepting.catch(() => { /* observed by start()/reload() when they wait on it */ });
     const live: Live = {
-      id, slot, generation, thread, control: remote, proxyTarget, state: 'starting', startedAt: Date.now(), harakiri: false, replacement,
+      id, slot, generation, thread, control: remote, proxyTarget, state: 'starting', startedAt: Date.now(), harakiri: false, replacement, replacing: false,
       accepting,
       exited: new Promise<number>((res) => thread.once('exit', res)),
     };
@@ -222,6 +224,10 @@ export class WorkerPool {
         log.line(`worker ${id} buried after ${Math.round(lived / 1000)} seconds`);
         return;
       }
+      if (live.replacing) {
+        log.line(`[UWSGI_ERR_WORKER_CRASH] worker ${id} died (exit code ${code}) after ${lived} ms while its replacement starts: the replacement takes over`);
+        return;
+      }
       let delay = 0;
       if (live.harakiri) {
         log.line(`worker ${id} killed by harakiri: respawning`);
@@ -276,11 +282,19 @@ export class WorkerPool {
       await Promise.race([...going, new Promise((r) => setTimeout(r, 1000).unref())]);
       if (this.stopping || !this.live.has(old) || old.state === 'retiring') return false;
     }
+    old.replacing = true;
     const fresh = this.spawn(old.id, true, true);
     try {
       await fresh.accepting;
     } catch (e) {
-      log.line(`[UWSGI_ERR_WORKER_CRASH] replacement for worker ${old.id} failed to start (${(e as Error).message}); keeping the old one`);
+      old.replacing = false;
+      if (this.live.has(old) || this.stopping) {
+        log.line(`[UWSGI_ERR_WORKER_CRASH] replacement for worker ${old.id} failed to start (${(e as Error).message}); keeping the old one`);
+      } else {
+        // the old thread died while its replacement was starting: worker old.id has no thread left
+        log.line(`[UWSGI_ERR_WORKER_CRASH] replacement for worker ${old.id} failed to start (${(e as Error).message}), and the old one died meanwhile: respawning`);
+        this.spawn(old.id, true);
+      }
       return false;
     }
     await this.stopOne(old, this.opts.workerReloadMercyMs);
