@@ -1,3 +1,4 @@
+// @fallback-too — runs again with UWSGI_TS_NATIVE=0 (reuseport or proxy accept mode).
 // Acceptance regressions for shutdown and reload through the real CLI and the embedding
 // API: what happens when a worker dies, or a second stop arrives, while the master is
 // already waiting for a worker to drain.

@@ -1,3 +1,4 @@
+// @fallback-too — runs again with UWSGI_TS_NATIVE=0 (reuseport or proxy accept mode).
 // Acceptance regressions for the uwsgi protocol listener (`--socket`) through the real
 // CLI and raw packets, checked against what uWSGI 2.0 does (spec protocol.md §5,
 // logging.md §3).
