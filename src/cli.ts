@@ -24,8 +24,32 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (o['show-config']) process.stdout.write(formatShowConfig(resolved.list));
-  const runtime = await startRuntime(o, process.cwd(), resolved.list);
+  // Until the runtime is up, a stop signal aborts the startup (what was acquired is
+  // released: listeners vacuumed, pidfile removed) and SIGHUP is moot (the workers being
+  // started load the current code): neither may take Node's default action, killing the process.
+  const startup = new AbortController();
+  const onEarlyStop = (sig: string) => () => {
+    log.line(`${sig} received during startup: stopping`);
+    startup.abort();
+  };
+  const early: Array<[NodeJS.Signals, () => void]> = [
+    ['SIGTERM', onEarlyStop('SIGTERM')], ['SIGINT', onEarlyStop('SIGINT')], ['SIGQUIT', onEarlyStop('SIGQUIT')],
+    ['SIGHUP', () => log.line('SIGHUP received during startup: ignored, the workers being started load the current code')],
+  ];
+  for (const [sig, fn] of early) process.on(sig, fn);
+  let runtime;
+  try {
+    runtime = await startRuntime(o, process.cwd(), resolved.list, startup.signal);
+  } catch (e) {
+    if (!startup.signal.aborted) throw e;
+    log.line('goodbye to uWSGI.');
+    return 0;
+  } finally {
+    for (const [sig, fn] of early) process.off(sig, fn);
+  }
   installSignals(runtime, { dieOnTerm: o['die-on-term'] });
+  // a stop signal that came after the workers were up but before the runtime returned
+  if (startup.signal.aborted) void runtime.stop();
   await runtime.stopped;
   return 0;
 }

@@ -18,6 +18,7 @@ export type { Runtime, BoundAddress } from './master/master.js';
 export type { WorkerThreadInfo } from './master/worker-pool.js';
 export type { ResolvedOptions, OptionName } from './shared/options-table.js';
 export { UwsgiError, ERROR_CATALOGUE, type UwsgiErrorCode } from './shared/errors.js';
+import { UwsgiError, echo } from './shared/errors.js';
 export { sharedarea } from './shared/sharedarea.js';
 export {
   muleMsg, farmMsg, muleGetMsg, muleGetMsgSync, farmGetMsg, farmGetMsgSync, muleMessages, muleId, inFarm,
@@ -41,13 +42,22 @@ export type StartOptions = {
   cwd?: string;
 };
 
+/** One option value as the command line would spell it; anything but a string, number or boolean is refused (not stringified). */
+function argValue(key: string, value: unknown): string {
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (typeof value === 'string' || typeof value === 'number') return String(value);
+  throw new UwsgiError('UWSGI_ERR_OPTION_VALUE', `invalid value for option --${key}: ${echo(value)} (expected a string, number or boolean, or an array of them)`);
+}
+
 function toArgv(options: StartOptions): string[] {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new UwsgiError('UWSGI_ERR_OPTION_VALUE', `start() takes an options object, got ${options == null ? String(options) : echo(options)}`);
+  }
   const argv: string[] = [];
   for (const [key, value] of Object.entries(options)) {
     if (key === 'signals' || key === 'cwd' || value === undefined) continue;
-    if (Array.isArray(value)) for (const v of value) argv.push(`--${key}=${String(v)}`);
-    else if (typeof value === 'boolean') argv.push(`--${key}=${value ? 'true' : 'false'}`);
-    else argv.push(`--${key}=${String(value)}`);
+    if (Array.isArray(value)) for (const v of value) argv.push(`--${key}=${argValue(key, v)}`);
+    else argv.push(`--${key}=${argValue(key, value)}`);
   }
   return argv;
 }
@@ -57,8 +67,9 @@ export async function start(options: StartOptions): Promise<Runtime> {
   const [{ resolveOptions }, { startRuntime }, { installSignals }] = await Promise.all([
     import('./shared/options.js'), import('./master/master.js'), import('./master/signals.js'),
   ]);
+  const argv = toArgv(options);
   const cwd = options.cwd ?? process.cwd();
-  const { options: resolved, list } = resolveOptions(toArgv(options), {}, cwd);
+  const { options: resolved, list } = resolveOptions(argv, {}, cwd);
   const runtime = await startRuntime(resolved, cwd, list);
   if (options.signals) {
     const uninstall = installSignals(runtime, { dieOnTerm: resolved['die-on-term'] });

@@ -40,4 +40,25 @@ test('start() rejects with a coded error for bad options', async () => {
   }
 });
 
+test('start() rejects a missing options object and values that are not strings, numbers or booleans (no socket named "[object Object]")', async () => {
+  const bad: Array<[unknown, RegExp]> = [
+    [undefined, /start\(\) takes an options object, got undefined/],
+    [null, /start\(\) takes an options object, got null/],
+    [{ module: path.join(FIXTURES, 'hello.ts'), 'http-socket': [{ port: 0 }] }, /invalid value for option --http-socket: .*port.*\(expected a string, number or boolean/],
+    [{ module: path.join(FIXTURES, 'hello.ts'), 'http-socket': ['127.0.0.1:0'], workers: { n: 2 } }, /invalid value for option --workers: .*"n/],
+    [{ module: path.join(FIXTURES, 'hello.ts'), socket: [() => 0] }, /--socket/],
+  ];
+  for (const [opts, message] of bad) {
+    try {
+      const rt = await start(opts as Parameters<typeof start>[0]);
+      await rt.stop({ graceful: false });
+      assert.unreachable(`start(${String(opts)}) should have thrown`);
+    } catch (e) {
+      assert.is((e as { code?: string }).code, 'UWSGI_ERR_OPTION_VALUE', String(e));
+      assert.match((e as Error).message, message);
+    }
+  }
+});
+
 test.run();
+

@@ -117,7 +117,11 @@ function warnReusePortLoss(): void {
   }
 }
 
-export async function startRuntime(o: ResolvedOptions, cwd = process.cwd(), list?: ReadonlyArray<readonly [string, string]>): Promise<Runtime> {
+/**
+ * `signal` aborts a startup under way (the CLI's SIGTERM before the runtime is up): the
+ * workers still loading are terminated and everything acquired is released.
+ */
+export async function startRuntime(o: ResolvedOptions, cwd = process.cwd(), list?: ReadonlyArray<readonly [string, string]>, signal?: AbortSignal): Promise<Runtime> {
   preflight(o, cwd);
   const taskFarmSpecs = parseTaskFarms(o['task-farm'], cwd);
   setThreadIdentity({ role: 'master', id: 0 });
@@ -205,7 +209,8 @@ export async function startRuntime(o: ResolvedOptions, cwd = process.cwd(), list
       mules: mules.init,
       entry: WORKER_ENTRY,
     });
-    await scope.acquire('workers', async () => { await pool.start(); return pool; }, (p) => p.stop(true, mercyMs));
+    await scope.acquire('workers', async () => { await pool.start(signal); return pool; }, (p) => p.stop(true, mercyMs));
+    signal?.throwIfAborted();
 
     // Mules.
     await scope.acquire('mules', async () => { await mules.start(); return mules; }, (m) => m.stop(true));
@@ -224,6 +229,7 @@ export async function startRuntime(o: ResolvedOptions, cwd = process.cwd(), list
     await scope.onClose('touch-mules-reload', watchTouches(o['touch-mules-reload'], intervalMs, 'reloading mules', () => void mules.reload()));
 
     let stopping: Promise<void> | undefined;
+    let brutal = false;
     let reloading: Promise<void> | undefined;
     const runtime: Runtime = {
       addresses,
@@ -240,6 +246,14 @@ export async function startRuntime(o: ResolvedOptions, cwd = process.cwd(), list
       },
       stop(options) {
         const graceful = options?.graceful ?? true;
+        if (stopping && !graceful && !brutal) {
+          // a brutal stop during a graceful one (a second SIGINT, SIGQUIT): cut what still runs now
+          brutal = true;
+          log.line('brutal shutdown: stopping every thread now...');
+          farms.abandon();
+          void Promise.all([pool.stop(false, 0), mules.stop(false)]);
+        }
+        brutal ||= !graceful;
         stopping ??= (async () => {
           log.line(graceful ? 'graceful shutdown: finishing in-flight requests...' : 'brutal shutdown: stopping every thread now...');
           if (!graceful) {

@@ -364,6 +364,13 @@ export class MulePool {
 
   /** Stop every mule: graceful = stop request then terminate after --mule-reload-mercy; brutal = terminate now. */
   stop(graceful: boolean): Promise<void> {
+    if (!graceful && this.stopping) {
+      // brutal during a graceful stop: the mules it still waits for are terminated now
+      for (const l of this.live.values()) {
+        l.stopping = true;
+        void l.thread.terminate();
+      }
+    }
     this.stopping ??= (async () => {
       if (this.checkTimer) clearInterval(this.checkTimer);
       for (const t of this.respawnTimers) clearTimeout(t);

@@ -2,8 +2,9 @@
  * Unix signals on the master thread, mapped as the issue and fifo.md §8 say:
  * SIGTERM, SIGINT → graceful shutdown (bounded by --reload-mercy); SIGHUP → graceful
  * reload; SIGQUIT → brutal shutdown. A second SIGINT/SIGTERM during a graceful
- * shutdown turns it brutal. SIGUSR2 prints what every worker is doing instead of
- * killing the master (uWSGI's default action; see docs/signals.md).
+ * shutdown turns it brutal. SIGUSR1 prints the request counters (uWSGI's stats; it
+ * also keeps Node from opening its inspector). SIGUSR2 prints what every worker is doing
+ * instead of killing the master (uWSGI's default action; see docs/signals.md).
  */
 import type { Runtime } from './master.js';
 import { log } from '../shared/log-writer.js';
@@ -31,6 +32,14 @@ export function installSignals(runtime: Runtime, _opts: { dieOnTerm: boolean }):
     log.line('SIGQUIT received: brutal shutdown');
     void runtime.stop({ graceful: false });
   };
+  // uWSGI's stats (fifo.md §8). The listener also keeps Node's default SIGUSR1 action,
+  // opening the inspector on 127.0.0.1:9229, off a production server.
+  const onUsr1 = () => {
+    const workers = runtime.workers().sort((a, b) => a.id - b.id || a.generation - b.generation);
+    let text = `workers total requests: ${workers.reduce((n, w) => n + w.requests, 0)}\n-----------------\n`;
+    for (const w of workers) text += `worker ${w.id} app 0 [] requests: ${w.requests} exceptions: ${w.exceptions}\n-----------------\n`;
+    log.line(text);
+  };
   const onUsr2 = () => {
     for (const w of runtime.workers()) log.line(`SIGUSR2: worker ${w.id} (thread ${w.threadId}) ${w.state}`);
   };
@@ -38,12 +47,14 @@ export function installSignals(runtime: Runtime, _opts: { dieOnTerm: boolean }):
   process.on('SIGINT', onInt);
   process.on('SIGHUP', onHup);
   process.on('SIGQUIT', onQuit);
+  process.on('SIGUSR1', onUsr1);
   process.on('SIGUSR2', onUsr2);
   return () => {
     process.off('SIGTERM', onTerm);
     process.off('SIGINT', onInt);
     process.off('SIGHUP', onHup);
     process.off('SIGQUIT', onQuit);
+    process.off('SIGUSR1', onUsr1);
     process.off('SIGUSR2', onUsr2);
   };
 }

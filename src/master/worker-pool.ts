@@ -17,6 +17,9 @@ import { BackoffById } from './backoff.js';
 import type { ProxyDispatcher, ProxyTarget } from './proxy-dispatch.js';
 import type { TaskPortSource } from './task-farms.js';
 
+/** How long past its mercy a stopping worker has to answer (it closes its connections after the deadline). */
+const STOP_ANSWER_GRACE_MS = 1000;
+
 export interface WorkerPoolOptions {
   readonly workers: number;
   readonly settings: WorkerSettings;
@@ -43,6 +46,9 @@ export interface WorkerThreadInfo {
   readonly generation: number;
   readonly state: 'starting' | 'accepting' | 'retiring';
   readonly startedAt: number;
+  /** requests this thread has served, and app exceptions it counted (the scoreboard's) */
+  readonly requests: number;
+  readonly exceptions: number;
 }
 
 interface Live {
@@ -57,6 +63,8 @@ interface Live {
   harakiri: boolean;
   /** A reload's replacement that dies before accepting is not respawned: the old thread stays. */
   readonly replacement: boolean;
+  /** A replacement for this thread is starting: if this one dies meanwhile, the replacement takes over (no respawn beside it). */
+  replacing: boolean;
   accepting: Promise<void>;
   exited: Promise<number>;
 }
@@ -69,6 +77,8 @@ export class WorkerPool {
   /** Threads spawned so far per worker id (1 for the first). */
   private readonly generations = new Map<number, number>();
   private stopping = false;
+  /** a brutal stop: threads are terminated, graceful stops still under way are not failures */
+  private brutal = false;
   private startedUp = false;
   private harakiriTimer?: NodeJS.Timeout;
   private respawnTimers = new Set<NodeJS.Timeout>();
@@ -78,11 +88,27 @@ export class WorkerPool {
     for (let s = opts.scoreboard.workers; s >= 1; s--) this.freeSlots.push(s);
   }
 
-  /** Spawn every worker and resolve when all are accepting; reject on the first startup failure. */
-  async start(): Promise<void> {
+  /** Spawn every worker and resolve when all are accepting; reject on the first startup failure, or once `signal` aborts. */
+  async start(signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
     const all: Live[] = [];
     for (let id = 1; id <= this.opts.workers; id++) all.push(this.spawn(id, false));
-    await Promise.all(all.map((l) => l.accepting));
+    const abort = (): void => {
+      this.stopping = true; // the threads terminated now are buried, not respawned
+      for (const l of all) void l.thread.terminate();
+    };
+    signal?.addEventListener('abort', abort, { once: true });
+    try {
+      await Promise.all(all.map((l) => l.accepting));
+    } catch (e) {
+      if (signal?.aborted) {
+        await Promise.all(all.map((l) => l.exited));
+        throw signal.reason;
+      }
+      throw e;
+    } finally {
+      signal?.removeEventListener('abort', abort);
+    }
     this.startedUp = true;
     if (this.opts.harakiriMs > 0) {
       this.harakiriTimer = setInterval(() => this.checkHarakiri(), Math.min(1000, Math.max(100, this.opts.harakiriMs / 4)));
@@ -91,7 +117,10 @@ export class WorkerPool {
   }
 
   threads(): WorkerThreadInfo[] {
-    return [...this.live].map((l) => ({ id: l.id, slot: l.slot, threadId: l.thread.threadId, generation: l.generation, state: l.state, startedAt: l.startedAt }));
+    return [...this.live].map((l) => ({
+      id: l.id, slot: l.slot, threadId: l.thread.threadId, generation: l.generation, state: l.state, startedAt: l.startedAt,
+      requests: this.scoreboard.requests(l.slot), exceptions: this.scoreboard.exceptions(l.slot),
+    }));
   }
 
   accepting(): ProxyTarget[] {
@@ -135,7 +164,7 @@ export class WorkerPool {
     const accepting = new Promise<void>((res, rej) => { resolveAccepting = res; rejectAccepting = rej; });
     accepting.catch(() => { /* observed by start()/reload() when they wait on it */ });
     const live: Live = {
-      id, slot, generation, thread, control: remote, proxyTarget, state: 'starting', startedAt: Date.now(), harakiri: false, replacement,
+      id, slot, generation, thread, control: remote, proxyTarget, state: 'starting', startedAt: Date.now(), harakiri: false, replacement, replacing: false,
       accepting,
       exited: new Promise<number>((res) => thread.once('exit', res)),
     };
@@ -195,6 +224,10 @@ export class WorkerPool {
         log.line(`worker ${id} buried after ${Math.round(lived / 1000)} seconds`);
         return;
       }
+      if (live.replacing) {
+        log.line(`[UWSGI_ERR_WORKER_CRASH] worker ${id} died (exit code ${code}) after ${lived} ms while its replacement starts: the replacement takes over`);
+        return;
+      }
       let delay = 0;
       if (live.harakiri) {
         log.line(`worker ${id} killed by harakiri: respawning`);
@@ -249,11 +282,19 @@ export class WorkerPool {
       await Promise.race([...going, new Promise((r) => setTimeout(r, 1000).unref())]);
       if (this.stopping || !this.live.has(old) || old.state === 'retiring') return false;
     }
+    old.replacing = true;
     const fresh = this.spawn(old.id, true, true);
     try {
       await fresh.accepting;
     } catch (e) {
-      log.line(`[UWSGI_ERR_WORKER_CRASH] replacement for worker ${old.id} failed to start (${(e as Error).message}); keeping the old one`);
+      old.replacing = false;
+      if (this.live.has(old) || this.stopping) {
+        log.line(`[UWSGI_ERR_WORKER_CRASH] replacement for worker ${old.id} failed to start (${(e as Error).message}); keeping the old one`);
+      } else {
+        // the old thread died while its replacement was starting: worker old.id has no thread left
+        log.line(`[UWSGI_ERR_WORKER_CRASH] replacement for worker ${old.id} failed to start (${(e as Error).message}), and the old one died meanwhile: respawning`);
+        this.spawn(old.id, true);
+      }
       return false;
     }
     await this.stopOne(old, this.opts.workerReloadMercyMs);
@@ -262,13 +303,26 @@ export class WorkerPool {
 
   private async stopOne(l: Live, mercyMs: number): Promise<void> {
     if (!this.live.has(l)) return;
+    if (l.state === 'retiring') {
+      // already being stopped (a reload's replace() and a shutdown meet here): a second
+      // stop call could be left unanswered when the first one terminates the thread
+      await l.exited;
+      return;
+    }
     l.state = 'retiring';
     const deadline = Date.now() + mercyMs;
+    // A thread stuck in synchronous code cannot even read its stop call: the mercy bounds
+    // the wait for the answer too (the worker itself answers at the mercy deadline).
+    let timer: NodeJS.Timeout | undefined;
+    const noAnswer = new Promise<null>((res) => { timer = setTimeout(() => res(null), mercyMs + STOP_ANSWER_GRACE_MS); });
     try {
-      const r = await l.control.remote.stop(mercyMs);
-      if (!r.drained) log.line(`worker ${l.id} (thread ${l.thread.threadId}) is taking too much time to die...NO MERCY !!! (${r.inflight} requests cut)`);
+      const r = await Promise.race([l.control.remote.stop(mercyMs), noAnswer]);
+      if (r === null) log.line(`worker ${l.id} (thread ${l.thread.threadId}) is taking too much time to die...NO MERCY !!! (no answer to its stop within ${mercyMs / 1000} s: busy in synchronous code)`);
+      else if (!r.drained) log.line(`worker ${l.id} (thread ${l.thread.threadId}) is taking too much time to die...NO MERCY !!! (${r.inflight} requests cut)`);
     } catch (e) {
-      log.line(`[${(e as UwsgiError).code ?? 'UWSGI_ERR_CONTROL_TIMEOUT'}] worker ${l.id}: graceful stop failed: ${(e as Error).message}`);
+      if (!this.brutal) log.line(`[${(e as UwsgiError).code ?? 'UWSGI_ERR_CONTROL_TIMEOUT'}] worker ${l.id}: graceful stop failed: ${(e as Error).message}`);
+    } finally {
+      clearTimeout(timer);
     }
     // Proxy mode: a connection handed over just before the stop travels on the proxy port,
     // which is not ordered with the control port, so the worker may have drained before it
@@ -295,8 +349,10 @@ export class WorkerPool {
     }
   }
 
+  /** Stop every worker. A brutal stop during a graceful one terminates the threads it is still waiting for. */
   async stop(graceful: boolean, mercyMs: number): Promise<void> {
     this.stopping = true;
+    if (!graceful) this.brutal = true;
     if (this.harakiriTimer) clearInterval(this.harakiriTimer);
     for (const t of this.respawnTimers) clearTimeout(t);
     const all = [...this.live];

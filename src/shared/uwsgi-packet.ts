@@ -54,7 +54,8 @@ export interface ResolvedParserOptions {
 /**
  * Why the request failed and what uWSGI would log about it. `requestLog` tells whether
  * uWSGI still writes the per-request log line (spec §5 table), with `logStatus`,
- * `datasize` and `varsParsed` (pairs) for its `{N vars in M bytes}` part.
+ * `datasize` and `varsParsed` (pairs) for its `{N vars in M bytes}` part, and `vars`
+ * (the pairs parsed before the fault) for its address, method, URI and protocol.
  */
 export class UwsgiPacketError extends UwsgiError {
   readonly requestLog: boolean;
@@ -62,8 +63,9 @@ export class UwsgiPacketError extends UwsgiError {
   readonly datasize: number;
   readonly varsParsed: number;
   readonly modifier1: number;
+  readonly vars: UwsgiVars | undefined;
   constructor(code: UwsgiErrorCode, message: string, info: {
-    requestLog: boolean; logStatus?: number; datasize?: number; varsParsed?: number; modifier1?: number;
+    requestLog: boolean; logStatus?: number; datasize?: number; varsParsed?: number; modifier1?: number; vars?: UwsgiVars;
   }) {
     super(code, message);
     this.name = 'UwsgiPacketError';
@@ -72,6 +74,7 @@ export class UwsgiPacketError extends UwsgiError {
     this.datasize = info.datasize ?? 0;
     this.varsParsed = info.varsParsed ?? 0;
     this.modifier1 = info.modifier1 ?? -1;
+    this.vars = info.vars;
   }
 }
 
@@ -272,7 +275,7 @@ export function parseContentLength(value: Buffer): number {
 }
 
 /** Result of parsing a complete vars block: either the offsets or the fault. */
-type VarsResult = { ok: true; offsets: number[] } | { ok: false; message: string; pairs: number };
+type VarsResult = { ok: true; offsets: number[] } | { ok: false; message: string; pairs: number; offsets: number[] };
 
 /**
  * Parse a complete vars block with uWSGI's bounds (`uwsgi_parse_vars`): a record starts
@@ -286,28 +289,28 @@ export function parseVarsBlock(block: Buffer, maxPairs: number): VarsResult {
   let strsize = 0; // last length read, reported like uWSGI's `current strsize`
   while (pos < end) {
     if (pos + 2 >= end) {
-      return { ok: false, message: `invalid uwsgi request (current strsize: ${strsize}). skip.`, pairs: offsets.length / 4 };
+      return { ok: false, message: `invalid uwsgi request (current strsize: ${strsize}). skip.`, pairs: offsets.length / 4, offsets };
     }
     strsize = block[pos]! | (block[pos + 1]! << 8);
     pos += 2;
-    if (strsize === 0) return { ok: false, message: 'uwsgi key cannot be null. skip this var.', pairs: offsets.length / 4 };
+    if (strsize === 0) return { ok: false, message: 'uwsgi key cannot be null. skip this var.', pairs: offsets.length / 4, offsets };
     // case 9: uWSGI re-reads the key bytes as a length; we report the key length instead
     if (pos + strsize >= end) {
-      return { ok: false, message: `invalid uwsgi request (current strsize: ${strsize}). skip.`, pairs: offsets.length / 4 };
+      return { ok: false, message: `invalid uwsgi request (current strsize: ${strsize}). skip.`, pairs: offsets.length / 4, offsets };
     }
     const keyStart = pos;
     const keyLen = strsize;
     pos += strsize;
     if (pos + 2 > end) {
-      return { ok: false, message: `invalid uwsgi request (current strsize: ${strsize}). skip.`, pairs: offsets.length / 4 };
+      return { ok: false, message: `invalid uwsgi request (current strsize: ${strsize}). skip.`, pairs: offsets.length / 4, offsets };
     }
     strsize = block[pos]! | (block[pos + 1]! << 8);
     pos += 2;
     if (pos + strsize > end) {
-      return { ok: false, message: `invalid uwsgi request (current strsize: ${strsize}). skip.`, pairs: offsets.length / 4 };
+      return { ok: false, message: `invalid uwsgi request (current strsize: ${strsize}). skip.`, pairs: offsets.length / 4, offsets };
     }
     if (offsets.length / 4 >= maxPairs) {
-      return { ok: false, message: 'max vec size reached. skip this var.', pairs: offsets.length / 4 };
+      return { ok: false, message: 'max vec size reached. skip this var.', pairs: offsets.length / 4, offsets };
     }
     offsets.push(keyStart, keyLen, pos, strsize);
     pos += strsize;
@@ -483,18 +486,16 @@ export class UwsgiPacketParser {
     }
     const r = parseVarsBlock(block, 2 * o.maxVars);
     if (!r.ok) {
-      this.#fail('UWSGI_ERR_UWSGI_PACKET', r.message, true, r.pairs);
+      this.#fail('UWSGI_ERR_UWSGI_PACKET', r.message, true, r.pairs, true, 500, new UwsgiVars(block, r.offsets));
       return chunk.length;
     }
     const vars = new UwsgiVars(block, r.offsets);
     const clIndex = vars.indexOf('CONTENT_LENGTH');
     const cl = clIndex < 0 ? 0 : parseContentLength(vars.valueBuffer(clIndex));
-    if (cl < 0) {
-      this.#fail('UWSGI_ERR_UWSGI_PACKET', 'Invalid (too big) CONTENT_LENGTH. skip.', true, vars.length);
-      return chunk.length;
-    }
-    if (o.limitPost > 0 && cl > o.limitPost) {
-      this.#fail('UWSGI_ERR_BODY_TOO_LARGE', 'Invalid (too big) CONTENT_LENGTH. skip.', true, vars.length);
+    if (cl < 0 || (o.limitPost > 0 && cl > o.limitPost)) {
+      // uWSGI stops parsing at the CONTENT_LENGTH it refuses: the pairs before it are logged
+      this.#fail(cl < 0 ? 'UWSGI_ERR_UWSGI_PACKET' : 'UWSGI_ERR_BODY_TOO_LARGE', 'Invalid (too big) CONTENT_LENGTH. skip.', true,
+        clIndex, true, 500, new UwsgiVars(block, r.offsets.slice(0, 4 * clIndex)));
       return chunk.length;
     }
     this.#bodyTotal = cl;
@@ -517,9 +518,9 @@ export class UwsgiPacketParser {
   }
 
   #fail(code: UwsgiErrorCode, message: string, requestLog: boolean, varsParsed = 0,
-    emit = true, logStatus = 500): UwsgiPacketError {
+    emit = true, logStatus = 500, vars?: UwsgiVars): UwsgiPacketError {
     const err = new UwsgiPacketError(code, message, {
-      requestLog, logStatus, datasize: this.#datasize, varsParsed, modifier1: this.#modifier1,
+      requestLog, logStatus, datasize: this.#datasize, varsParsed, modifier1: this.#modifier1, vars,
     });
     this.#state = ParserState.ERROR;
     this.#vars = undefined;

@@ -16,6 +16,7 @@ import { sockets } from '../shared/native.js';
 import { UwsgiError } from '../shared/errors.js';
 import type { ListenerInit, WorkerSettings } from '../shared/messages.js';
 import { wrapUwsgiSocket } from './uwsgi-connection.js';
+import { UwsgiPacketError } from '../shared/uwsgi-packet.js';
 import { log } from '../shared/log-writer.js';
 
 export interface OpenListener {
@@ -28,6 +29,8 @@ export interface OpenListener {
 export interface RequestServers {
   readonly http: RequestServer;
   readonly uwsgi: http.Server;
+  /** the request log line uWSGI still writes for a packet refused after its header */
+  readonly logRefusedPacket: (err: UwsgiPacketError) => void;
 }
 
 export function connectionSink(servers: RequestServers, init: ListenerInit, settings: WorkerSettings, workerId: number): (socket: net.Socket) => void {
@@ -44,6 +47,7 @@ export function connectionSink(servers: RequestServers, init: ListenerInit, sett
       socketTimeout: settings.socketTimeout * 1000,
       onProtocolError(peer, err) {
         log.line(`[${err.code}] worker ${workerId}: uwsgi packet from ${peer} on ${init.name}: ${err.message}`);
+        if (err instanceof UwsgiPacketError) servers.logRefusedPacket(err);
       },
       onBodyReadError(peer, err) {
         log.line(`[${err.code}] worker ${workerId}: request body from ${peer} on ${init.name}: ${err.message}`);

@@ -19,6 +19,7 @@ import type { WorkerSettings } from '../shared/messages.js';
 import type { NodeHandler } from './app-loader.js';
 import { HttpEngineServer } from './http-server.js';
 import { requestOnSocket } from './http-connection.js';
+import type { UwsgiPacketError } from '../shared/uwsgi-packet.js';
 
 /** What the worker needs of a request server, whichever engine parses its HTTP. */
 export type RequestServer = import('node:net').Server & { closeAllConnections(): void };
@@ -118,7 +119,9 @@ function httpVarsSize(req: IncomingMessage, url: string): { count: number; size:
   return { count: pairs * 2, size: size + pairs * 4 };
 }
 
-export function createRequestServer(handler: NodeHandler, opts: ServeOptions): { server: RequestServer; uwsgiServer: http.Server; state: ServeState } {
+export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
+  server: RequestServer; uwsgiServer: http.Server; state: ServeState; logRefusedPacket: (err: UwsgiPacketError) => void;
+} {
   const { settings, slot, scoreboard } = opts;
   const state: ServeState = { inflight: 0, connections: new Set(), stopping: false, served: 0 };
   const logging = settings.logging;
@@ -367,7 +370,23 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
     }
   }
 
-  return { server, uwsgiServer, state };
+  /**
+   * A uwsgi packet refused after its header (vars parse failure, CONTENT_LENGTH refused):
+   * uWSGI still writes the request line, with `app: -1`, the pairs parsed so far and
+   * status 500 (0 for an empty vars block); logging.md §3.
+   */
+  function logRefusedPacket(err: UwsgiPacketError): void {
+    if (!logging || !err.requestLog) return;
+    const v = err.vars;
+    log.line(formatDefaultLine({
+      pid, app: -1, appRequests: 0, total: scoreboard.nextTotal(), addr: v?.getFirst('REMOTE_ADDR') ?? '',
+      user: v?.get('REMOTE_USER', 'utf8') ?? '', vars: 2 * err.varsParsed, pktsize: err.datasize, startMs: Date.now(),
+      method: v?.get('REQUEST_METHOD') ?? '', uri: v?.get('REQUEST_URI', 'utf8') ?? '', rsize: 0, micros: 0,
+      proto: v?.get('SERVER_PROTOCOL') ?? '', status: err.logStatus, headers: 0, hsize: 0, switches: 0, core: 0,
+    }, settings.logMicros));
+  }
+
+  return { server, uwsgiServer, state, logRefusedPacket };
 }
 
 /**

@@ -382,7 +382,7 @@ export class UwsgiConnection extends Duplex {
     const built = buildRequestHead(p);
     if (typeof built === 'string') {
       this.#parser.abort(new UwsgiPacketError('UWSGI_ERR_UWSGI_PACKET', built, {
-        requestLog: true, datasize: p.datasize, varsParsed: p.vars.length, modifier1: p.modifier1,
+        requestLog: true, datasize: p.datasize, varsParsed: p.vars.length, modifier1: p.modifier1, vars: p.vars,
       }));
       return;
     }

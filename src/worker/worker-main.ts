@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   const app = await loadApp(init.settings.module, init.settings.cwd);
   post({ type: 'app-loaded', kind: app.kind, ms: Date.now() - t0 });
 
-  const { server, uwsgiServer, state } = createRequestServer(app.handler, {
+  const { server, uwsgiServer, state, logRefusedPacket } = createRequestServer(app.handler, {
     settings: init.settings,
     workerId: init.id,
     slot: init.slot,
@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   const direct = directHttpListener(init.listeners);
   if (!direct) server.emit('listening');
   uwsgiServer.emit('listening');
-  const servers = { http: server, uwsgi: uwsgiServer };
+  const servers = { http: server, uwsgi: uwsgiServer, logRefusedPacket };
 
   const listeners: OpenListener[] = [];
   for (const l of init.listeners) listeners.push(await openListener(servers, l, init.settings, init.id, l === direct));
