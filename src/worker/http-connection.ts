@@ -18,6 +18,7 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { EngineResponse } from './http-response.js';
+import { attachReadBuffer } from './socket-read-buffer.js';
 import { HttpRequestParser, HttpParseError, ParserState, HeadFlags, type HttpParserOptions, type HttpParserSink } from './http-parser.js';
 
 /** A socket as the engine sees it: a net.Socket, or the proxy mode's Duplex that looks like one. */
@@ -60,7 +61,12 @@ interface NodeIncoming {
 interface NodeResponse { _last: boolean; _keepAliveTimeout: number; _expect_continue: boolean; _closed: boolean }
 
 function onData(this: OwnedSocket, chunk: Buffer): void {
-  this[kConnection]!.data(chunk);
+  this[kConnection]!.data(chunk, false);
+}
+/** A read into the thread's shared buffer (socket-read-buffer.ts): the bytes are only lent. */
+function onSharedRead(this: Socket, nread: number, buf: Buffer): boolean {
+  (this as OwnedSocket)[kConnection]!.data(buf.subarray(0, nread), true);
+  return true;
 }
 function onEnd(this: OwnedSocket): void {
   this[kConnection]!.peerEnded();
@@ -168,6 +174,8 @@ export class HttpConnection implements HttpParserSink {
   /** the peer half-closed: answer what is in flight, then close */
   private peerDone = false;
   private isClosed = false;
+  /** the bytes being parsed are lent (the thread's read buffer): body chunks and held bytes are copied */
+  private lent = false;
   /** a fault or timeout was reported: nothing more is parsed or reported on this connection */
   private givenUp = false;
   /** requests started on this connection */
@@ -186,7 +194,7 @@ export class HttpConnection implements HttpParserSink {
     this.idleSince = owner.tick;
     this.lastData = owner.tick;
     this.socket[kConnection] = this;
-    socket.on('data', onData);
+    if (!(socket instanceof Socket) || !attachReadBuffer(socket, onSharedRead)) socket.on('data', onData);
     socket.on('end', onEnd);
     socket.on('close', onClose);
     socket.on('error', onError);
@@ -235,7 +243,8 @@ export class HttpConnection implements HttpParserSink {
 
   // ---- socket events ----
 
-  data(chunk: Buffer): void {
+  /** Bytes from the peer; `lent`: they live in the thread's read buffer, and whatever is kept past this call is copied. */
+  data(chunk: Buffer, lent: boolean): void {
     if (this.givenUp) return;
     this.lastData = this.owner.tick;
     if (this.held !== null) {
@@ -250,7 +259,16 @@ export class HttpConnection implements HttpParserSink {
       return;
     }
     if (this.req === null && this.parser.state === ParserState.Head && this.headSince < 0) this.headSince = this.owner.tick;
-    this.parse(chunk);
+    if (!lent) {
+      this.parse(chunk);
+      return;
+    }
+    this.lent = true;
+    try {
+      this.parse(chunk);
+    } finally {
+      this.lent = false;
+    }
   }
 
   peerEnded(): void {
@@ -302,7 +320,7 @@ export class HttpConnection implements HttpParserSink {
       if (parser.state === ParserState.Complete) {
         if (this.req !== null) {
           // a pipelined request: it waits for the running response
-          this.held = start === 0 ? buf : buf.subarray(start);
+          this.held = this.lent ? Buffer.from(buf.subarray(start)) : start === 0 ? buf : buf.subarray(start);
           this.holdBack();
           return;
         }
@@ -385,7 +403,7 @@ export class HttpConnection implements HttpParserSink {
   onBody(chunk: Buffer): void {
     const req = this.req;
     if (req === null || req._dumped) return;
-    if (!req.push(chunk)) this.socket.pause();
+    if (!req.push(this.lent ? Buffer.from(chunk) : chunk)) this.socket.pause();
   }
 
   onComplete(rawTrailers: string[]): void {
