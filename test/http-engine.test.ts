@@ -1,4 +1,4 @@
-// The worker's own HTTP/1.1 engine (--http-engine uwsgi-ts, the default), through the
+// @fallback-too — the worker's own HTTP/1.1 engine (--http-engine uwsgi-ts, the default), through the
 // real CLI and raw sockets: pipelining, bodies left unread, chunked bodies with trailers,
 // Expect, HEAD, HTTP/1.0, request events, aborted uploads, backpressure, keep-alive
 // timeout, each malformed input answered and logged with the fault's name.

@@ -20,6 +20,8 @@ export class ProxiedSocket extends Duplex {
   private readonly cid: number;
   private closedByPeer = false;
   timeout = 0;
+  /** the idle timer of setTimeout(), re-armed by bytes in either direction (as net.Socket's) */
+  private idleTimer: NodeJS.Timeout | null = null;
 
   constructor(port: MessagePort, open: Extract<ProxyFrame, { t: 'open' }>) {
     super({ allowHalfOpen: true });
@@ -34,6 +36,7 @@ export class ProxiedSocket extends Duplex {
 
   /** Bytes from the client, forwarded by the master. */
   feed(data: Uint8Array): void {
+    this.idleTimer?.refresh();
     this.bytesRead += data.length;
     this.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
   }
@@ -53,6 +56,7 @@ export class ProxiedSocket extends Duplex {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
+    this.idleTimer?.refresh();
     this.bytesWritten += chunk.length;
     this.port.postMessage({ t: 'data', cid: this.cid, data: chunk } satisfies ProxyFrame);
     cb();
@@ -60,6 +64,7 @@ export class ProxiedSocket extends Duplex {
 
   override _writev(chunks: Array<{ chunk: Buffer }>, cb: (e?: Error | null) => void): void {
     const data = chunks.length === 1 ? chunks[0].chunk : Buffer.concat(chunks.map((c) => c.chunk));
+    this.idleTimer?.refresh();
     this.bytesWritten += data.length;
     this.port.postMessage({ t: 'data', cid: this.cid, data } satisfies ProxyFrame);
     cb();
@@ -71,14 +76,30 @@ export class ProxiedSocket extends Duplex {
   }
 
   override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {
+    this.clearIdleTimer();
     if (!this.closedByPeer) this.port.postMessage({ t: 'close', cid: this.cid } satisfies ProxyFrame);
     cb(err);
   }
 
+  /** net.Socket's idle timeout: 'timeout' after `ms` without bytes in either direction (0: off). */
   setTimeout(ms: number, cb?: () => void): this {
     this.timeout = ms;
-    if (cb) this.once('timeout', cb);
+    this.clearIdleTimer();
+    if (ms > 0 && !this.destroyed) {
+      this.idleTimer = setTimeout(() => this.emit('timeout'), ms);
+      this.idleTimer.unref();
+      if (cb) this.once('timeout', cb);
+    } else if (cb) {
+      this.removeListener('timeout', cb);
+    }
     return this;
+  }
+
+  private clearIdleTimer(): void {
+    if (this.idleTimer !== null) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = null;
+    }
   }
   setNoDelay(): this { return this; }
   setKeepAlive(): this { return this; }
