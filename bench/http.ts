@@ -14,6 +14,9 @@
  *   cluster-default     node:cluster, 2 workers, default (round-robin hand-over) scheduling
  *   cluster-none        node:cluster, 2 workers, NODE_CLUSTER_SCHED_POLICY=none
  *   single              one http.Server on one thread
+ *   net-floor           not an HTTP server: node:cluster ×2 (SCHED_POLICY=none) of raw `net` servers
+ *                       answering each request head with a prebuilt response; the ceiling for
+ *                       any Node HTTP server on this machine (bench/fixtures/net-floor.mjs)
  *   uwsgi               real uWSGI + python3 hello world (--wsgi-file, generated in a temp dir)
  *                       keep-alive: --http11-socket --processes 2 --threads 32
  *                       close:      --http-socket --processes 2
@@ -176,6 +179,19 @@ const ALL: Contender[] = [
       args: [path.join(fixtures, 'single.mjs'), String(port)],
       port,
       readyLine: /^READY single/m,
+    }),
+  },
+  {
+    name: 'net-floor',
+    what: 'not HTTP: node:cluster ×2 (SCHED_POLICY=none) of raw net servers writing a prebuilt response per request head',
+    threaded: false,
+    workers: 2,
+    spec: (_s, port) => ({
+      name: 'net-floor',
+      command: process.execPath,
+      args: [path.join(fixtures, 'net-floor.mjs'), String(port), '2'],
+      port,
+      readyLine: /^READY net-floor/m,
     }),
   },
   {
@@ -375,6 +391,10 @@ RATIOS.push(
   { label: 'keep-alive engine: uwsgi-ts-dup / uwsgi-ts-dup-nodehttp', s: 'keepalive', a: 'uwsgi-ts-dup', b: 'uwsgi-ts-dup-nodehttp' },
   { label: 'close engine: uwsgi-ts-dup / uwsgi-ts-dup-nodehttp', s: 'close', a: 'uwsgi-ts-dup', b: 'uwsgi-ts-dup-nodehttp' },
   { label: 'close uwsgi-ts-dup / single', s: 'close', a: 'uwsgi-ts-dup', b: 'single' },
+  // the ceiling: what a Node process that does no HTTP at all reaches against the same peers
+  { label: 'keep-alive net-floor / uwsgi (ceiling for Node)', s: 'keepalive', a: 'net-floor', b: 'uwsgi' },
+  { label: 'keep-alive uwsgi-ts-dup / net-floor', s: 'keepalive', a: 'uwsgi-ts-dup', b: 'net-floor' },
+  { label: 'close net-floor / uwsgi (ceiling for Node)', s: 'close', a: 'net-floor', b: 'uwsgi' },
 );
 
 function ratioRows(): string[][] {
