@@ -84,6 +84,16 @@ const finishFields = ((): { ok: boolean; kWritableFinished?: symbol; kFlushError
   return { ok: source.includes('outputSize') };
 })();
 
+/**
+ * Node keeps a response's headers in a null-prototype object literal (`kOutHeaders`), which
+ * V8 makes a dictionary-mode object: the keyed store in Node's `setHeader()` then misses its
+ * inline cache on every call (a runtime call, 2-4k instructions per header). The same
+ * object made fast-mode (`Object.setPrototypeOf({}, null)`: null prototype, hidden-class
+ * transitions the cache can follow) behaves identically for Node's code, which only stores,
+ * reads, deletes and enumerates string keys on it.
+ */
+const kOutHeaders: symbol | undefined = Object.getOwnPropertySymbols(new ServerResponse(new IncomingMessage(new Socket()))).find((s) => s.description === 'kOutHeaders');
+
 /** Whether end() can take the fast path on this Node version (exported for the docs' claim and the tests). */
 export const endFastPathAvailable = finishFields.ok;
 
@@ -106,6 +116,16 @@ function emitFinish(res: EngineResponse, err?: Error | null): void {
 }
 
 export class EngineResponse<Request extends IncomingMessage = IncomingMessage> extends ServerResponse<Request> {
+  // the first header creates Node's header map, fast-mode (see kOutHeaders); writeHead(obj)
+  // without setHeader() keeps Node's own path (a null map)
+  override setHeader(name: string, value: number | string | readonly string[]): this {
+    if (kOutHeaders !== undefined) {
+      const fields = this as unknown as Record<symbol, unknown>;
+      if (fields[kOutHeaders] === null && !this.headersSent && (this as unknown as NodeOutgoing)._header === null) fields[kOutHeaders] = Object.setPrototypeOf({}, null);
+    }
+    return super.setHeader(name, value);
+  }
+
   // `end` is overloaded in Node's types; one implementation signature serves them all
   override end(chunk?: unknown, encoding?: unknown, callback?: unknown): this {
     const out = this as unknown as NodeOutgoing;
