@@ -115,6 +115,7 @@ function latin1(buf: Buffer, start: number, end: number): string {
 
 const CR = 13;
 const LF = 10;
+const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 
 /**
  * One connection's parser. Reuse it for every message on the connection: after
@@ -214,16 +215,23 @@ export class HttpRequestParser {
         this.pending = '\r';
         return end;
       }
-      const stop = buf.indexOf('\r\n\r\n', i, 'latin1');
-      if (stop < 0) {
-        if (end - i > this.maxHeaderSize) return this.overflow();
+      // decoded first and searched as a string (no call into C++ for the search): at most
+      // one head's worth, which for a lone request is exactly the head
+      const limit = Math.min(end, i + this.maxHeaderSize + 4);
+      const chunk = latin1(buf, i, limit);
+      const at = chunk.indexOf('\r\n\r\n');
+      if (at < 0) {
+        if (end - i > this.maxHeaderSize) {
+          const stop = buf.indexOf(HEAD_END, i); // only to report the head's size
+          return stop < 0 ? this.overflow() : this.overflow(stop + 4 - i);
+        }
         if (hasBareLf(buf, i, end, false)) return this.bareLf();
-        this.pending = latin1(buf, i, end);
+        this.pending = chunk;
         return end;
       }
-      if (stop + 4 - i > this.maxHeaderSize) return this.overflow(stop + 4 - i);
-      text = latin1(buf, i, stop + 4);
-      consumedTo = stop + 4;
+      if (at + 4 > this.maxHeaderSize) return this.overflow(at + 4);
+      text = at + 4 === chunk.length ? chunk : chunk.slice(0, at + 4);
+      consumedTo = i + at + 4;
     } else {
       const prev = this.pending.length;
       const joined = this.pending + latin1(buf, i, Math.min(end, i + this.maxHeaderSize + 4 - prev));
