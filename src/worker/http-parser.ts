@@ -95,15 +95,100 @@ const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 // request line: METHOD SP request-target SP HTTP/1.x CRLF (target: no CTL, SP or DEL; raw
 // non-ASCII bytes, which uWSGI accepts and curl sends for a typed UTF-8 path, are
 // percent-encoded so req.url stays ASCII)
-const REQUEST_LINE = /([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([^\x00-\x20\x7f]+) HTTP\/1\.([01])\r\n/y;
+// (the regular expression is the grammar; scanRequestLine() is the same as a loop, and the
+// tests check that the two agree)
+export const REQUEST_LINE = /([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([^\x00-\x20\x7f]+) HTTP\/1\.([01])\r\n/y;
 const NON_ASCII = /[\x80-\xff]/g;
 const HEX = '0123456789ABCDEF';
 function percentEncode(c: string): string {
   const b = c.charCodeAt(0);
   return '%' + HEX[b >> 4]! + HEX[b & 15]!;
 }
-// header line: token ":" OWS value OWS CRLF (value: no CTL but HTAB, obs-text allowed)
-const HEADER_LINE = /([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*([^\x00-\x08\x0a-\x1f\x7f]*?)[ \t]*\r\n/y;
+// header line: token ":" OWS value OWS CRLF (value: no CTL but HTAB, obs-text allowed).
+// This regular expression is the grammar; scanHeaderLine() below is the same grammar as a
+// loop (a regex exec per header line cost about 600 instructions), and the tests check that
+// the two agree on generated lines.
+export const HEADER_LINE = /([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*([^\x00-\x08\x0a-\x1f\x7f]*?)[ \t]*\r\n/y;
+
+/** tchar (RFC 9110 §5.6.2) by latin1 code: 1 if it may appear in a header name or method */
+const TCHAR = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TCHAR[c.charCodeAt(0)] = 1;
+
+/** What the last scanRequestLine() accepted (module state: no object per request). */
+export let scannedMethod = '';
+export let scannedTarget = '';
+export let scannedMinor = 0;
+/** the target has bytes >= 0x80 (they get percent-encoded) */
+export let scannedNonAscii = false;
+
+/** The request line at the start of `text`, as REQUEST_LINE matches it: the index after its CRLF, or -1. */
+export function scanRequestLine(text: string): number {
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c > 255 || TCHAR[c] === 0) break;
+    i++;
+  }
+  if (i === 0 || i >= n || text.charCodeAt(i) !== 32) return -1;
+  const methodEnd = i++;
+  const targetStart = i;
+  let nonAscii = false;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c <= 32 || c === 127) break;
+    if (c >= 128) nonAscii = true;
+    i++;
+  }
+  // " HTTP/1.x\r\n"
+  if (i === targetStart || i + 10 >= n) return -1;
+  if (text.charCodeAt(i) !== 32 || !text.startsWith('HTTP/1.', i + 1)) return -1;
+  const v = text.charCodeAt(i + 8);
+  if ((v !== 48 && v !== 49) || text.charCodeAt(i + 9) !== 13 || text.charCodeAt(i + 10) !== 10) return -1;
+  scannedMethod = text.slice(0, methodEnd);
+  scannedTarget = text.slice(targetStart, i);
+  scannedMinor = v - 48;
+  scannedNonAscii = nonAscii;
+  return i + 11;
+}
+
+/** The name and value of the last line scanHeaderLine() accepted (module state: no object per line). */
+export let scannedName = '';
+export let scannedValue = '';
+
+/**
+ * One header line of `text` from `pos`, as HEADER_LINE matches it: the index after its CRLF,
+ * or -1 if the line is malformed (then nothing is set).
+ */
+export function scanHeaderLine(text: string, pos: number): number {
+  const n = text.length;
+  let i = pos;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c > 255 || TCHAR[c] === 0) break;
+    i++;
+  }
+  if (i === pos || i >= n || text.charCodeAt(i) !== 58 /* : */) return -1;
+  const nameEnd = i++;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c !== 32 && c !== 9) break;
+    i++;
+  }
+  const valueStart = i;
+  let valueEnd = i; // past the last character that is not OWS
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === 13) break;
+    if ((c < 32 && c !== 9) || c === 127) return -1;
+    i++;
+    if (c !== 32 && c !== 9) valueEnd = i;
+  }
+  if (i + 1 >= n || text.charCodeAt(i + 1) !== 10) return -1;
+  scannedName = text.slice(pos, nameEnd);
+  scannedValue = text.slice(valueStart, valueEnd);
+  return i + 2;
+}
 const CHUNK_LINE = /^([0-9A-Fa-f]{1,13})[ \t]*(?:;[^\x00-\x08\x0a-\x1f\x7f]*)?$/;
 const DIGITS = /^[0-9]{1,16}$/;
 
@@ -253,17 +338,18 @@ export class HttpRequestParser {
   }
 
   private parseHead(text: string): boolean {
-    REQUEST_LINE.lastIndex = 0;
-    const rl = REQUEST_LINE.exec(text);
-    if (rl === null) return this.badRequestLine(text);
-    const method = rl[1]!;
+    const lineEnd = scanRequestLine(text);
+    if (lineEnd < 0) return this.badRequestLine(text);
+    const method = scannedMethod;
     if (!METHODS.has(method)) return this.refuse('HPE_INVALID_METHOD', `unknown method ${JSON.stringify(method)}`);
-    let url = rl[2]!;
-    NON_ASCII.lastIndex = 0;
-    if (NON_ASCII.test(url)) url = url.replace(NON_ASCII, percentEncode);
-    const minor = rl[3] === '1' ? 1 : 0;
+    let url = scannedTarget;
+    if (scannedNonAscii) {
+      NON_ASCII.lastIndex = 0;
+      url = url.replace(NON_ASCII, percentEncode);
+    }
+    const minor = scannedMinor;
     const raw: string[] = [];
-    let pos = REQUEST_LINE.lastIndex;
+    let pos = lineEnd;
     const last = text.length - 2; // the blank line's CRLF
     let contentLength = -1;
     let chunked = false;
@@ -274,16 +360,15 @@ export class HttpRequestParser {
     let hasUpgrade = false;
     let expect = 0;
     while (pos < last) {
-      HEADER_LINE.lastIndex = pos;
-      const m = HEADER_LINE.exec(text);
-      if (m === null) return this.badHeaderLine(text, pos);
-      pos = HEADER_LINE.lastIndex;
+      const next = scanHeaderLine(text, pos);
+      if (next < 0) return this.badHeaderLine(text, pos);
+      pos = next;
       if (raw.length >= this.maxHeaders * 2) {
         this.fail('HPE_HEADER_OVERFLOW', `more than ${this.maxHeaders} header lines`);
         return false;
       }
-      const name = m[1]!;
-      const value = m[2]!;
+      const name = scannedName;
+      const value = scannedValue;
       raw.push(name, value);
       // framing and connection headers (compare lengths first: most names are neither)
       switch (name.length) {
