@@ -226,21 +226,28 @@ test('finish(): a message cut short is a fault, a clean end between messages is 
   assert.is(clean.parser.finish(), null);
 });
 
+/** A fixed-seed pseudo-random generator (xorshift32): rnd(n) is in [0, n). */
+function xorshift(seed: number): (n: number) => number {
+  let x = seed >>> 0;
+  return (n) => {
+    x ^= x << 13; x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5; x >>>= 0;
+    return x % n;
+  };
+}
+/** Up to max - 1 characters drawn from `alphabet`. */
+function noise(rnd: (n: number) => number, alphabet: string[], max: number): string {
+  let out = '';
+  for (let k = rnd(max); k > 0; k--) out += alphabet[rnd(alphabet.length)]!;
+  return out;
+}
+
 test('the header-line scanner accepts exactly what the grammar (HEADER_LINE) matches, with the same name, value and end, on 60,000 generated lines', () => {
-  // a fixed-seed generator (xorshift32) over the characters that matter to the grammar
-  let seed = 0x9e3779b9;
-  const rnd = (n: number): number => {
-    seed ^= seed << 13; seed >>>= 0;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5; seed >>>= 0;
-    return seed % n;
-  };
+  // a fixed-seed generator over the characters that matter to the grammar
+  const rnd = xorshift(0x9e3779b9);
   const alphabet = ['a', 'Z', '0', '-', '!', '~', ':', ' ', '\t', '\r', '\n', '\x00', '\x08', '\x0b', '\x1f', '\x7f', '\x80', '\xe9', '\xff', '"', '(', ',', '/', '@'];
-  const piece = (max: number): string => {
-    let out = '';
-    for (let k = rnd(max); k > 0; k--) out += alphabet[rnd(alphabet.length)]!;
-    return out;
-  };
+  const piece = (max: number): string => noise(rnd, alphabet, max);
   let accepted = 0;
   for (let n = 0; n < 60_000; n++) {
     // mostly well-formed skeletons with noise in each part, sometimes pure noise
@@ -262,19 +269,9 @@ test('the header-line scanner accepts exactly what the grammar (HEADER_LINE) mat
 });
 
 test('the request-line scanner accepts exactly what the grammar (REQUEST_LINE) matches, with the same method, target, version and end, on 60,000 generated lines', () => {
-  let seed = 0x2545f491;
-  const rnd = (n: number): number => {
-    seed ^= seed << 13; seed >>>= 0;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5; seed >>>= 0;
-    return seed % n;
-  };
+  const rnd = xorshift(0x2545f491);
   const alphabet = ['G', 'e', '/', '?', '%', '0', '1', ' ', '\t', '\r', '\n', '\x00', '\x1f', '\x7f', '\x80', '\xe9', '\xff', 'H', 'T', 'P', '.', '!', '~'];
-  const piece = (max: number): string => {
-    let out = '';
-    for (let k = rnd(max); k > 0; k--) out += alphabet[rnd(alphabet.length)]!;
-    return out;
-  };
+  const piece = (max: number): string => noise(rnd, alphabet, max);
   const versions = ['HTTP/1.1', 'HTTP/1.0', 'HTTP/1.2', 'HTTP/2.0', 'http/1.1', 'HTTP/1.', 'HTTP/1.1 '];
   let accepted = 0;
   for (let n = 0; n < 60_000; n++) {
