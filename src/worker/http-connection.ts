@@ -17,7 +17,7 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { EngineResponse } from './http-response.js';
+import { EngineResponse, nodeResponseSymbol } from './http-response.js';
 import { attachReadBuffer } from './socket-read-buffer.js';
 import { HttpRequestParser, HttpParseError, ParserState, HeadFlags, type HttpParserOptions, type HttpParserSink } from './http-parser.js';
 
@@ -79,10 +79,7 @@ function onClose(this: OwnedSocket): void {
  * (`kNeedDrain`), found once on a probe response; undefined if a Node version renames it,
  * and then the public `writableNeedDrain` is used instead.
  */
-const kNeedDrain: symbol | undefined = (() => {
-  const probe = new ServerResponse(new IncomingMessage(new Socket()));
-  return Object.getOwnPropertySymbols(probe).find((s) => s.description === 'kNeedDrain');
-})();
+const kNeedDrain = nodeResponseSymbol('kNeedDrain');
 type DrainableResponse = ServerResponse & { [k: symbol]: unknown };
 
 /** The socket drained: a response that was told to wait gets its 'drain' (what Node's http server does). */

@@ -59,6 +59,14 @@ interface NodeSocketState {
 
 const nodeEnd = ServerResponse.prototype.end as (this: ServerResponse, ...args: unknown[]) => ServerResponse;
 
+/** The symbol-keyed fields of a Node response, from one probe made at load. */
+const probeSymbols = Object.getOwnPropertySymbols(new ServerResponse(new IncomingMessage(new Socket())));
+
+/** The field Node keys with `Symbol(name)` on every response (kNeedDrain, kOutHeaders, …); undefined if this Node version has none. */
+export function nodeResponseSymbol(name: string): symbol | undefined {
+  return probeSymbols.find((s) => s.description === name);
+}
+
 /**
  * How this Node version tells that a response finished. Node 20 and 22 compute
  * `writableFinished` from the buffers; Node 24 keeps it in a `kWritableFinished` field that
@@ -67,9 +75,6 @@ const nodeEnd = ServerResponse.prototype.end as (this: ServerResponse, ...args: 
  * this module cannot find gets no fast path at all.
  */
 const finishFields = ((): { ok: boolean; kWritableFinished?: symbol; kFlushError?: symbol } => {
-  const probe = new ServerResponse(new IncomingMessage(new Socket()));
-  const symbols = Object.getOwnPropertySymbols(probe);
-  const find = (name: string): symbol | undefined => symbols.find((s) => s.description === name);
   let proto: object | null = ServerResponse.prototype;
   let getter: (() => unknown) | undefined;
   while (proto !== null && getter === undefined) {
@@ -78,8 +83,8 @@ const finishFields = ((): { ok: boolean; kWritableFinished?: symbol; kFlushError
   }
   const source = getter === undefined ? '' : Function.prototype.toString.call(getter);
   if (source.includes('kWritableFinished')) {
-    const kWritableFinished = find('kWritableFinished');
-    return { ok: kWritableFinished !== undefined, kWritableFinished, kFlushError: find('kFlushError') };
+    const kWritableFinished = nodeResponseSymbol('kWritableFinished');
+    return { ok: kWritableFinished !== undefined, kWritableFinished, kFlushError: nodeResponseSymbol('kFlushError') };
   }
   return { ok: source.includes('outputSize') };
 })();
@@ -92,7 +97,7 @@ const finishFields = ((): { ok: boolean; kWritableFinished?: symbol; kFlushError
  * transitions the cache can follow) behaves identically for Node's code, which only stores,
  * reads, deletes and enumerates string keys on it.
  */
-const kOutHeaders: symbol | undefined = Object.getOwnPropertySymbols(new ServerResponse(new IncomingMessage(new Socket()))).find((s) => s.description === 'kOutHeaders');
+const kOutHeaders = nodeResponseSymbol('kOutHeaders');
 
 /** Whether end() can take the fast path on this Node version (exported for the docs' claim and the tests). */
 export const endFastPathAvailable = finishFields.ok;
