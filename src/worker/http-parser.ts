@@ -104,15 +104,26 @@ function percentEncode(c: string): string {
   const b = c.charCodeAt(0);
   return '%' + HEX[b >> 4]! + HEX[b & 15]!;
 }
-// header line: token ":" OWS value OWS CRLF (value: no CTL but HTAB, obs-text allowed).
-// This regular expression is the grammar; scanHeaderLine() below is the same grammar as a
-// loop (a regex exec per header line cost about 600 instructions), and the tests check that
-// the two agree on generated lines.
+// header (and trailer) line: token ":" OWS value OWS CRLF (value: no CTL but HTAB, obs-text
+// allowed). This regular expression is the grammar; scanHeaderLine() below is the same grammar
+// as a loop (a regex exec per header line cost about 600 instructions), and the tests check
+// that the two agree on generated lines.
 export const HEADER_LINE = /([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*([^\x00-\x08\x0a-\x1f\x7f]*?)[ \t]*\r\n/y;
 
 /** tchar (RFC 9110 §5.6.2) by latin1 code: 1 if it may appear in a header name or method */
 const TCHAR = new Uint8Array(256);
 for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TCHAR[c.charCodeAt(0)] = 1;
+
+/** The index after the run of tchar that starts at `i` (`i` itself if there is none). */
+function tokenEnd(text: string, i: number): number {
+  const n = text.length;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c > 255 || TCHAR[c] === 0) break;
+    i++;
+  }
+  return i;
+}
 
 /** What the last scanRequestLine() accepted (module state: no object per request). */
 export let scannedMethod = '';
@@ -124,12 +135,7 @@ export let scannedNonAscii = false;
 /** The request line at the start of `text`, as REQUEST_LINE matches it: the index after its CRLF, or -1. */
 export function scanRequestLine(text: string): number {
   const n = text.length;
-  let i = 0;
-  while (i < n) {
-    const c = text.charCodeAt(i);
-    if (c > 255 || TCHAR[c] === 0) break;
-    i++;
-  }
+  let i = tokenEnd(text, 0);
   if (i === 0 || i >= n || text.charCodeAt(i) !== 32) return -1;
   const methodEnd = i++;
   const targetStart = i;
@@ -162,12 +168,7 @@ export let scannedValue = '';
  */
 export function scanHeaderLine(text: string, pos: number): number {
   const n = text.length;
-  let i = pos;
-  while (i < n) {
-    const c = text.charCodeAt(i);
-    if (c > 255 || TCHAR[c] === 0) break;
-    i++;
-  }
+  let i = tokenEnd(text, pos);
   if (i === pos || i >= n || text.charCodeAt(i) !== 58 /* : */) return -1;
   const nameEnd = i++;
   while (i < n) {
@@ -504,11 +505,10 @@ export class HttpRequestParser {
     const block = joined.slice(0, stop + 2);
     let pos = 0;
     while (pos < block.length) {
-      HEADER_LINE.lastIndex = pos;
-      const m = HEADER_LINE.exec(block);
-      if (m === null) return this.failAt('HPE_INVALID_HEADER_TOKEN', `invalid trailer line ${JSON.stringify(lineAt(block, pos))}`);
-      pos = HEADER_LINE.lastIndex;
-      this.trailers.push(m[1]!, m[2]!);
+      const next = scanHeaderLine(block, pos);
+      if (next < 0) return this.failAt('HPE_INVALID_HEADER_TOKEN', `invalid trailer line ${JSON.stringify(lineAt(block, pos))}`);
+      pos = next;
+      this.trailers.push(scannedName, scannedValue);
     }
     this.pending = '';
     this.complete();
