@@ -199,6 +199,9 @@ export async function runHookChain(values: readonly string[], ctx: HookContext):
   const parsed = values.map((v) => parseHook(v, option));
   for (const h of parsed) {
     log.line(h.private ? `running --- PRIVATE HOOK --- (${phase.label})...` : `running "${h.action}:${h.args}" (${phase.label})...`);
+    // The action may write to the same terminal (exec's child, print): its output must
+    // follow its own "running" line, so the line is written out first.
+    await log.drain();
     const ok = await actions().get(h.action)!(h.args, ctx);
     if (!ok && phase.fatal) {
       log.line('FATAL hook failed, destroying instance');

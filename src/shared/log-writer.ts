@@ -13,6 +13,7 @@ export class LogWriter {
   private writing = false;
   private scheduled = false;
   private readonly fd: number;
+  private drained: Array<() => void> = [];
 
   constructor(fd = 2) {
     this.fd = fd;
@@ -28,7 +29,8 @@ export class LogWriter {
 
   private readonly flush = (): void => {
     this.scheduled = false;
-    if (this.writing || this.pending === '') return;
+    if (this.writing) return;
+    if (this.pending === '') { this.settle(); return; }
     const chunk = this.pending;
     this.pending = '';
     this.writing = true;
@@ -39,8 +41,25 @@ export class LogWriter {
         try { writeSync(2, `uwsgi-ts: log write failed: ${err.message}\n`); } catch { /* fd 2 is gone: nothing left to tell */ }
       }
       if (this.pending !== '') this.flush();
+      else this.settle();
     });
   };
+
+  private settle(): void {
+    if (this.drained.length === 0) return;
+    const waiters = this.drained;
+    this.drained = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  /**
+   * Resolves once every line logged so far has been written. Used before a hook runs a
+   * command that writes to the same terminal, so its `running ...` line comes first.
+   */
+  drain(): Promise<void> {
+    if (this.pending === '' && !this.writing) return Promise.resolve();
+    return new Promise((resolve) => { this.drained.push(resolve); });
+  }
 
   /** Write everything pending now (used only on exit paths). */
   flushSync(): void {
@@ -48,6 +67,7 @@ export class LogWriter {
     const chunk = this.pending;
     this.pending = '';
     try { writeSync(this.fd, chunk); } catch { /* exiting with a broken log fd: nothing left to tell */ }
+    if (!this.writing) this.settle();
   }
 }
 
