@@ -19,6 +19,7 @@ import type { WorkerSettings } from '../shared/messages.js';
 import type { NodeHandler } from './app-loader.js';
 import { HttpEngineServer } from './http-server.js';
 import { requestOnSocket } from './http-connection.js';
+import { installResponseFraming, chunkFramingBytes } from './unchunked-response.js';
 import type { UwsgiPacketError } from '../shared/uwsgi-packet.js';
 
 /** What the worker needs of a request server, whichever engine parses its HTTP. */
@@ -123,6 +124,8 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
   server: RequestServer; uwsgiServer: http.Server; state: ServeState; logRefusedPacket: (err: UwsgiPacketError) => void;
 } {
   const { settings, slot, scoreboard } = opts;
+  // no chunked encoding on HTTP/1.0 and uwsgi requests, none on 204/304, chunk framing kept out of rsize
+  installResponseFraming();
   const state: ServeState = { inflight: 0, connections: new Set(), stopping: false, served: 0 };
   const logging = settings.logging;
   const harakiri = settings.harakiri > 0;
@@ -299,7 +302,7 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
       const hsize = head ? Buffer.byteLength(head, 'latin1') : 0;
       let rsize = 0;
       const bw = written1 >= 0 ? written1 : (sock as { bytesWritten?: number }).bytesWritten;
-      if (typeof bw === 'number') rsize = Math.max(0, bw - written0 - hsize);
+      if (typeof bw === 'number') rsize = Math.max(0, bw - written0 - hsize - chunkFramingBytes(res));
       const uv = sock.uwsgiVars;
       let vars: number;
       let pktsize: number;
