@@ -265,7 +265,10 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
   // up to ~30 bytes (plus 4 per header) over --buffer-size would pass it: the HTTP
   // listener measures the whole head itself (onHttpRequest).
   let server: RequestServer;
-  if (settings.httpEngine === 'node') server = makeServer(settings.bufferSize, onHttpRequest);
+  if (settings.httpEngine === 'node') {
+    server = makeServer(settings.bufferSize, onHttpRequest);
+    server.on('connect', onConnectRequest);
+  }
   else {
     // the engine's parser holds the whole head to --buffer-size itself
     const own = new HttpEngineServer({ maxHeaderSize: settings.bufferSize, keepAliveTimeout: 5000, headersTimeout, bodyTimeout: settings.socketTimeout * 1000 }, onRequest);
@@ -286,6 +289,25 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
     res.shouldKeepAlive = false;
     res.writeHead(431, { Connection: 'close', 'Content-Length': '0' });
     res.end();
+  }
+
+  /**
+   * `--http-engine node`: Node hands a CONNECT request over as a tunnel ('connect', its
+   * parser detached from the socket). It is served as an ordinary request instead, as the
+   * own engine and uWSGI serve it, and the connection closes after the response.
+   */
+  function onConnectRequest(req: IncomingMessage, socket: Socket): void {
+    socket.on('error', onConnectSocketError);
+    const res = new http.ServerResponse(req) as TrackedResponse;
+    res.shouldKeepAlive = false;
+    res.assignSocket(socket);
+    res.on('finish', onConnectResponseFinish);
+    // no body follows a CONNECT head: the request ends now
+    if (!req.complete) {
+      req.complete = true;
+      req.push(null);
+    }
+    onHttpRequest(req, res);
   }
 
   function finishRequest(req: IncomingMessage, res: TrackedResponse): void {
@@ -402,6 +424,29 @@ function requestHeadSize(req: IncomingMessage): number {
   let size = (req.method?.length ?? 0) + (req.url?.length ?? 0) + 14;
   for (let i = 0; i < raw.length; i++) size += raw[i].length + 2;
   return size;
+}
+
+/** A CONNECT connection Node's server no longer watches: a reset peer only ends it. */
+function onConnectSocketError(this: Socket): void {
+  this.destroy();
+}
+
+/** What Node's server does when a response finishes, for the CONNECT responses served outside it. */
+function onConnectResponseFinish(this: ServerResponse): void {
+  const sock = this.socket;
+  if (sock !== null) {
+    this.detachSocket(sock);
+    sock.end();
+  }
+  process.nextTick(emitResponseClose, this);
+}
+
+function emitResponseClose(res: ServerResponse): void {
+  const r = res as ServerResponse & { _closed?: boolean };
+  if (r._closed === true) return;
+  r._closed = true;
+  r.destroyed = true;
+  res.emit('close');
 }
 
 function countHeaderLines(head: string): number {
