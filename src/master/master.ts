@@ -35,13 +35,25 @@ export interface BoundAddress {
   readonly acceptMode: string;
 }
 
+/**
+ * Where the instance is: `running` (serving), `reloading` (a graceful or chain reload is
+ * under way; requests are still served), `stopping` (a shutdown is under way), `stopped`.
+ */
+export type RuntimeState = 'running' | 'reloading' | 'stopping' | 'stopped';
+
 export interface Runtime {
   readonly addresses: readonly BoundAddress[];
+  /** What the instance is doing now (see RuntimeState). */
+  readonly state: RuntimeState;
   /** The live worker threads (ids are stable across respawns). */
   workers(): WorkerThreadInfo[];
-  /** Graceful reload: every worker replaced, none of the queued or in-flight requests lost. */
+  /**
+   * Graceful reload: every worker replaced, none of the queued or in-flight requests lost.
+   * Resolves once it is done. During a reload it is ignored (logged) and resolves with the
+   * running one; during a shutdown it is ignored (logged) and resolves at once.
+   */
   reload(): Promise<void>;
-  /** Chain reload: one worker at a time, each next one after its successor accepts. */
+  /** Chain reload: one worker at a time, each next one after its successor accepts (ignored, logged, like reload()). */
   chainReload(): Promise<void>;
   /** Stop. Graceful (default): finish in-flight requests within --reload-mercy. */
   stop(options?: { graceful?: boolean }): Promise<void>;
@@ -229,19 +241,40 @@ export async function startRuntime(o: ResolvedOptions, cwd = process.cwd(), list
     await scope.onClose('touch-mules-reload', watchTouches(o['touch-mules-reload'], intervalMs, 'reloading mules', () => void mules.reload()));
 
     let stopping: Promise<void> | undefined;
+    let stoppedNow = false;
     let brutal = false;
     let reloading: Promise<void> | undefined;
+    /** A reload that cannot start now: logged as ignored (uWSGI ignores it too, fifo.md §5), and why. */
+    const reloadRefused = (what: string): Promise<void> | undefined => {
+      if (stopping) {
+        log.line(`${what} ignored: the instance is shutting down`);
+        return Promise.resolve();
+      }
+      if (reloading) {
+        log.line(`${what} ignored: a reload is already running`);
+        return reloading;
+      }
+      return undefined;
+    };
     const runtime: Runtime = {
       addresses,
+      get state(): RuntimeState {
+        return stoppedNow ? 'stopped' : stopping ? 'stopping' : reloading ? 'reloading' : 'running';
+      },
       workers: () => pool.threads(),
       reload() {
-        if (stopping) return Promise.resolve();
-        reloading ??= Promise.all([syncSharedareaFiles(), pool.reload(), mules.reload()]).then(() => undefined).finally(() => { reloading = undefined; });
+        const refused = reloadRefused('graceful reload');
+        if (refused) return refused;
+        reloading = Promise.all([syncSharedareaFiles(), pool.reload(), mules.reload()]).then(() => undefined).finally(() => { reloading = undefined; });
         return reloading;
       },
       chainReload() {
-        if (stopping) return Promise.resolve();
-        reloading ??= pool.chainReload().finally(() => { reloading = undefined; });
+        const refused = reloadRefused('chain reload');
+        if (refused) return refused;
+        log.line('chain reload starting...');
+        reloading = pool.chainReload().then((complete) => {
+          log.line(complete ? 'chain reloading complete' : 'chain reload interrupted: the instance is shutting down');
+        }).finally(() => { reloading = undefined; });
         return reloading;
       },
       stop(options) {
@@ -263,6 +296,7 @@ export async function startRuntime(o: ResolvedOptions, cwd = process.cwd(), list
           await scope.close();
           log.line('goodbye to uWSGI.');
           log.flushSync();
+          stoppedNow = true;
           resolveStopped();
         })();
         return stopping;

@@ -24,6 +24,12 @@ export function installSignals(runtime: Runtime, _opts: { dieOnTerm: boolean }):
   const onTerm = graceful('SIGTERM');
   const onInt = graceful('SIGINT');
   const onHup = () => {
+    // ignored while a reload or a shutdown runs, as uWSGI ignores it (fifo.md §5): said so, not claimed as a reload
+    const state = runtime.state;
+    if (state !== 'running') {
+      log.line(`SIGHUP received: ignored, ${state === 'reloading' ? 'a reload is already running' : 'the instance is shutting down'}`);
+      return;
+    }
     log.line('SIGHUP received: graceful reload');
     void runtime.reload();
   };

@@ -340,13 +340,14 @@ export class WorkerPool {
     log.line(`workers reloaded: ${replaced} of ${old.length} replaced${replaced < old.length ? ' (the others keep serving the previous code)' : ''}`);
   }
 
-  /** Chain reload: one worker at a time, the next only after the previous successor accepts. */
-  async chainReload(): Promise<void> {
+  /** Chain reload: one worker at a time, the next only after the previous successor accepts. False if a stop cut it short. */
+  async chainReload(): Promise<boolean> {
     const old = [...this.live].filter((l) => l.state !== 'retiring').sort((a, b) => a.id - b.id);
     for (const l of old) {
-      if (this.stopping) return;
+      if (this.stopping) return false;
       await this.replace(l);
     }
+    return !this.stopping;
   }
 
   /** Stop every worker. A brutal stop during a graceful one terminates the threads it is still waiting for. */
