@@ -57,6 +57,16 @@ export interface Runtime {
   chainReload(): Promise<void>;
   /** Stop. Graceful (default): finish in-flight requests within --reload-mercy. */
   stop(options?: { graceful?: boolean }): Promise<void>;
+  /**
+   * Pause (SIGTSTP, uWSGI's `p`): every worker stops accepting; new connections wait (in
+   * the kernel's accept queue, or held by the master in proxy mode) and in-flight requests
+   * finish. Resolves once every worker has stopped accepting. Ignored when already paused.
+   */
+  pause(): Promise<void>;
+  /** Resume after pause(): the waiting connections are served. Ignored when not paused. */
+  resume(): Promise<void>;
+  /** True between pause() (or a SIGTSTP) and resume() (or a second SIGTSTP). */
+  readonly paused: boolean;
   /** Write every file-backed sharedarea back to its file now. */
   syncSharedareas(): Promise<void>;
   /** Resolves once the runtime has stopped, for whatever reason. */
@@ -262,6 +272,23 @@ export async function startRuntime(o: ResolvedOptions, cwd = process.cwd(), list
         return stoppedNow ? 'stopped' : stopping ? 'stopping' : reloading ? 'reloading' : 'running';
       },
       workers: () => pool.threads(),
+      get paused(): boolean {
+        return pool.isPaused;
+      },
+      pause() {
+        if (pool.isPaused || stopping) return Promise.resolve();
+        log.line('*** PAUSE (press start to resume, if you do not have a joypad send SIGTSTP) ***');
+        proxy.setPaused(true);
+        return pool.pauseAll(true);
+      },
+      resume() {
+        if (!pool.isPaused || stopping) return Promise.resolve();
+        log.line('*** (SIGTSTP received) resuming workers ***');
+        const resumed = pool.pauseAll(false);
+        // the workers listen again first; proxy mode hands the held connections over
+        proxy.setPaused(false);
+        return resumed;
+      },
       reload() {
         const refused = reloadRefused('graceful reload');
         if (refused) return refused;
@@ -289,6 +316,7 @@ export async function startRuntime(o: ResolvedOptions, cwd = process.cwd(), list
         brutal ||= !graceful;
         stopping ??= (async () => {
           log.line(graceful ? 'graceful shutdown: finishing in-flight requests...' : 'brutal shutdown: stopping every thread now...');
+          proxy.dropHeld();
           if (!graceful) {
             farms.abandon();
             await Promise.all([pool.stop(false, 0), mules.stop(false)]);
