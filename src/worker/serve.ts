@@ -20,6 +20,7 @@ import type { NodeHandler } from './app-loader.js';
 import { HttpEngineServer } from './http-server.js';
 import { requestOnSocket } from './http-connection.js';
 import { installResponseFraming, chunkFramingBytes } from './unchunked-response.js';
+import { installInterimResponses, interimBytes } from './interim-responses.js';
 import type { UwsgiPacketError } from '../shared/uwsgi-packet.js';
 
 /** What the worker needs of a request server, whichever engine parses its HTTP. */
@@ -126,6 +127,8 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
   const { settings, slot, scoreboard } = opts;
   // no chunked encoding on HTTP/1.0 and uwsgi requests, none on 204/304, chunk framing kept out of rsize
   installResponseFraming();
+  // no 1xx on HTTP/1.0 and uwsgi requests; the 1xx bytes sent are kept out of rsize
+  installInterimResponses();
   const state: ServeState = { inflight: 0, connections: new Set(), stopping: false, served: 0 };
   const logging = settings.logging;
   const harakiri = settings.harakiri > 0;
@@ -324,7 +327,7 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
       const hsize = head ? Buffer.byteLength(head, 'latin1') : 0;
       let rsize = 0;
       const bw = written1 >= 0 ? written1 : (sock as { bytesWritten?: number }).bytesWritten;
-      if (typeof bw === 'number') rsize = Math.max(0, bw - written0 - hsize - chunkFramingBytes(res));
+      if (typeof bw === 'number') rsize = Math.max(0, bw - written0 - hsize - chunkFramingBytes(res) - interimBytes(res));
       const uv = sock.uwsgiVars;
       let vars: number;
       let pktsize: number;
@@ -371,7 +374,8 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
     const sock = req.socket as CountedSocket & { bytesWritten?: number };
     sock[kRequests] = (sock[kRequests] ?? 0) + 1;
     if (logging) {
-      res[kLog] = { startMs, t0: performance.now(), url: req.url ?? '', addr: sock.remoteAddress ?? '', written0: typeof sock.bytesWritten === 'number' ? sock.bytesWritten : 0, written1: -1 };
+      // a 100 Continue the engine sent before the app ran is already behind written0: it is taken back out of the interim count
+      res[kLog] = { startMs, t0: performance.now(), url: req.url ?? '', addr: sock.remoteAddress ?? '', written0: typeof sock.bytesWritten === 'number' ? sock.bytesWritten - interimBytes(res) : 0, written1: -1 };
       if (res.socket === null) res.on('socket', onResponseSocket);
       res.on('prefinish', onResponsePrefinish);
     }
