@@ -69,6 +69,34 @@ for (const [engine, srv] of [['uwsgi-ts', () => own], ['node', () => node]] as c
   });
 }
 
+for (const [engine, srv] of [['uwsgi-ts', () => own], ['node', () => node]] as const) {
+  test(`204 and 304 (${engine} engine): no body and no Transfer-Encoding even when the app set one; HEAD keeps the app's Content-Length and sends no body`, async () => {
+    const port = srv().ports[0]!;
+    for (const status of [204, 304]) {
+      const raw = (await rawRequest(port, `GET /status/${status} HTTP/1.1\r\nHost: x\r\n\r\n`)).toString('latin1');
+      assert.match(raw, new RegExp(`^HTTP/1\\.1 ${status} `));
+      assert.match(raw, new RegExp(`X-Status: ${status}\r\n`));
+      assert.not.match(raw, /transfer-encoding/i, raw);
+      assert.ok(raw.endsWith('\r\n\r\n'), `no body after the head: ${JSON.stringify(raw)}`);
+    }
+    const head = (await rawRequest(port, 'HEAD /head-length HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toString('latin1');
+    assert.match(head, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.match(head, /\r\nContent-Length: 11\r\n/);
+    assert.not.match(head, /transfer-encoding/i);
+    assert.ok(head.endsWith('\r\n\r\n'), `no body: ${JSON.stringify(head)}`);
+  });
+}
+
+test('uwsgi socket: 204/304 with an app-set Transfer-Encoding, and HEAD, go out as heads alone', async () => {
+  const port = own.ports[1]!;
+  for (const status of [204, 304]) {
+    const raw = (await rawRequest(port, encodeUwsgiPacket([['REQUEST_METHOD', 'GET'], ['REQUEST_URI', `/status/${status}`], ['SERVER_PROTOCOL', 'HTTP/1.1']]))).toString('latin1');
+    assert.match(raw, new RegExp(`^HTTP/1\\.1 ${status} [^\r]+\r\nX-Status: ${status}\r\n\r\n$`), raw);
+  }
+  const head = (await rawRequest(port, encodeUwsgiPacket([['REQUEST_METHOD', 'HEAD'], ['REQUEST_URI', '/head-length'], ['SERVER_PROTOCOL', 'HTTP/1.1']]))).toString('latin1');
+  assert.is(head, 'HTTP/1.1 200 OK\r\nContent-Length: 11\r\nContent-Type: text/plain\r\n\r\n');
+});
+
 test('uwsgi socket: no chunked encoding, whatever SERVER_PROTOCOL, HTTP_TE or the app says; rsize = body bytes', async () => {
   const port = own.ports[1]!;
   for (const [uri, extra, body] of [
