@@ -43,6 +43,10 @@ type CountedSocket = Socket & { [kRequests]?: number };
 const kErrorReply = Symbol('uwsgi-ts.errorReply');
 type ErrorSocket = Socket & { [kErrorReply]?: string };
 
+/** Responses of pipelined requests queued behind the one being answered (`--http-engine node` only). */
+const kQueued = Symbol('uwsgi-ts.queuedResponses');
+type QueuedSocket = Socket & { [kQueued]?: ServerResponse[] };
+
 /** Per-request values the log line needs, kept on the response only when logging is on. */
 const kLog = Symbol('uwsgi-ts.log');
 interface LogStart {
@@ -181,6 +185,13 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
   }
   function onSocketClose(this: Socket): void {
     state.connections.delete(this);
+    const queued = (this as QueuedSocket)[kQueued];
+    if (queued !== undefined) {
+      // Node's server drops the responses of pipelined requests still waiting for the
+      // socket without a 'close': they end here (logged, no longer in flight, scoreboard freed)
+      (this as QueuedSocket)[kQueued] = undefined;
+      for (const res of queued) emitResponseClose(res);
+    }
   }
   function onResponseClose(this: ServerResponse): void {
     finishRequest(this.req, this);
@@ -384,6 +395,8 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
     if (harakiri) scoreboard.requestInfo(slot, `${req.method} ${req.url} ${sock.remoteAddress ?? ''}`);
     if (state.stopping) res.shouldKeepAlive = false;
     res.on('close', onResponseClose);
+    // a pipelined request's response waiting for its turn (Node's engine): remembered on the connection
+    if (res.socket === null) ((sock as QueuedSocket)[kQueued] ??= []).push(res);
 
     if (limitPost > 0 && !checkLimitPost(req, res, limitPost, opts.workerId)) return;
 
