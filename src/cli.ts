@@ -35,6 +35,7 @@ async function main(argv: string[]): Promise<number> {
   const early: Array<[NodeJS.Signals, () => void]> = [
     ['SIGTERM', onEarlyStop('SIGTERM')], ['SIGINT', onEarlyStop('SIGINT')], ['SIGQUIT', onEarlyStop('SIGQUIT')],
     ['SIGHUP', () => log.line('SIGHUP received during startup: ignored, the workers being started load the current code')],
+    ['SIGTSTP', () => log.line('SIGTSTP received during startup: ignored, nothing to pause yet')],
   ];
   for (const [sig, fn] of early) process.on(sig, fn);
   let runtime;

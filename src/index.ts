@@ -14,7 +14,7 @@
 import type { ResolvedOptions } from './shared/options-table.js';
 import type { Runtime } from './master/master.js';
 
-export type { Runtime, BoundAddress } from './master/master.js';
+export type { Runtime, RuntimeState, BoundAddress } from './master/master.js';
 export type { WorkerThreadInfo } from './master/worker-pool.js';
 export type { ResolvedOptions, OptionName } from './shared/options-table.js';
 export { UwsgiError, ERROR_CATALOGUE, type UwsgiErrorCode } from './shared/errors.js';

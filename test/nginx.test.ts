@@ -46,6 +46,7 @@ test.before(async () => {
   chmodSync(unixPath, 0o777);
   const h = await runCli(['--socket', '127.0.0.1:0', '--workers', '1', '--module', path.join(FIXTURES, 'hello.ts')]);
   app2 = h;
+  app3 = await runCli(['--socket', '127.0.0.1:0', '--workers', '1', '--module', path.join(FIXTURES, 'framing-app.mjs')]);
   nginxPort = await freePort();
   for (const d of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(path.join(dir, d));
   writeFileSync(path.join(dir, 'nginx.conf'), `
@@ -64,6 +65,7 @@ http {
     listen 127.0.0.1:${nginxPort};
     location /unix/ { include /etc/nginx/uwsgi_params; rewrite ^/unix(/.*)$ $1 break; uwsgi_param REQUEST_URI $uri$is_args$args; uwsgi_pass unix:${unixPath}; }
     location /plain/ { include /etc/nginx/uwsgi_params; uwsgi_pass 127.0.0.1:${h.ports[0]}; }
+    location /framing/ { include /etc/nginx/uwsgi_params; rewrite ^/framing(/.*)$ $1 break; uwsgi_param REQUEST_URI $uri$is_args$args; uwsgi_pass 127.0.0.1:${app3.ports[0]}; }
     location / { include /etc/nginx/uwsgi_params; uwsgi_pass 127.0.0.1:${app.ports[0]}; }
   }
 }
@@ -74,11 +76,13 @@ http {
   await waitForPort(nginxPort, 10_000);
 });
 let app2: RunningServer;
+let app3: RunningServer;
 
 test.after(async () => {
   nginx?.kill('SIGQUIT');
   await app?.stop();
   await app2?.stop();
+  await app3?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -116,6 +120,21 @@ test('headers, remote address, streamed responses and bodies through nginx', asy
   const many = await Promise.all(Array.from({ length: 50 }, (_, i) => request(nginxPort, `/hello/n${i}`)));
   many.forEach((m, i) => assert.equal(JSON.parse(m.body).hello, `n${i}`));
   await app2.waitFor(/\[pid: \d+\|app: 0\|req: \d+\/\d+\] 127\.0\.0\.1 \(\) \{\d+ vars in \d+ bytes\} .* PUT \/plain\/echo\?q=1 => generated \d+ bytes/);
+});
+
+test('no chunk framing leaks into the body nginx relays: streamed, app-set Transfer-Encoding, TE: chunked from the client', async () => {
+  for (const [p, headers, body] of [
+    ['/framing/stream', {}, 'hello world'],
+    ['/framing/app-te', {}, 'abcdef'],
+    ['/framing/stream?te', { te: 'chunked' }, 'hello world'],
+  ] as const) {
+    const r = await request(nginxPort, p, { headers });
+    assert.is(r.status, 200, p);
+    assert.is(r.body, body, p);
+  }
+  const nc = await request(nginxPort, '/framing/status/204');
+  assert.is(nc.status, 204);
+  assert.is(nc.body, '');
 });
 
 test.run();

@@ -35,16 +35,38 @@ export interface BoundAddress {
   readonly acceptMode: string;
 }
 
+/**
+ * Where the instance is: `running` (serving), `reloading` (a graceful or chain reload is
+ * under way; requests are still served), `stopping` (a shutdown is under way), `stopped`.
+ */
+export type RuntimeState = 'running' | 'reloading' | 'stopping' | 'stopped';
+
 export interface Runtime {
   readonly addresses: readonly BoundAddress[];
+  /** What the instance is doing now (see RuntimeState). */
+  readonly state: RuntimeState;
   /** The live worker threads (ids are stable across respawns). */
   workers(): WorkerThreadInfo[];
-  /** Graceful reload: every worker replaced, none of the queued or in-flight requests lost. */
+  /**
+   * Graceful reload: every worker replaced, none of the queued or in-flight requests lost.
+   * Resolves once it is done. During a reload it is ignored (logged) and resolves with the
+   * running one; during a shutdown it is ignored (logged) and resolves at once.
+   */
   reload(): Promise<void>;
-  /** Chain reload: one worker at a time, each next one after its successor accepts. */
+  /** Chain reload: one worker at a time, each next one after its successor accepts (ignored, logged, like reload()). */
   chainReload(): Promise<void>;
   /** Stop. Graceful (default): finish in-flight requests within --reload-mercy. */
   stop(options?: { graceful?: boolean }): Promise<void>;
+  /**
+   * Pause (SIGTSTP, uWSGI's `p`): every worker stops accepting; new connections wait (in
+   * the kernel's accept queue, or held by the master in proxy mode) and in-flight requests
+   * finish. Resolves once every worker has stopped accepting. Ignored when already paused.
+   */
+  pause(): Promise<void>;
+  /** Resume after pause(): the waiting connections are served. Ignored when not paused. */
+  resume(): Promise<void>;
+  /** True between pause() (or a SIGTSTP) and resume() (or a second SIGTSTP). */
+  readonly paused: boolean;
   /** Write every file-backed sharedarea back to its file now. */
   syncSharedareas(): Promise<void>;
   /** Resolves once the runtime has stopped, for whatever reason. */
@@ -229,19 +251,57 @@ export async function startRuntime(o: ResolvedOptions, cwd = process.cwd(), list
     await scope.onClose('touch-mules-reload', watchTouches(o['touch-mules-reload'], intervalMs, 'reloading mules', () => void mules.reload()));
 
     let stopping: Promise<void> | undefined;
+    let stoppedNow = false;
     let brutal = false;
     let reloading: Promise<void> | undefined;
+    /** A reload that cannot start now: logged as ignored (uWSGI ignores it too, fifo.md §5), and why. */
+    const reloadRefused = (what: string): Promise<void> | undefined => {
+      if (stopping) {
+        log.line(`${what} ignored: the instance is shutting down`);
+        return Promise.resolve();
+      }
+      if (reloading) {
+        log.line(`${what} ignored: a reload is already running`);
+        return reloading;
+      }
+      return undefined;
+    };
     const runtime: Runtime = {
       addresses,
+      get state(): RuntimeState {
+        return stoppedNow ? 'stopped' : stopping ? 'stopping' : reloading ? 'reloading' : 'running';
+      },
       workers: () => pool.threads(),
+      get paused(): boolean {
+        return pool.isPaused;
+      },
+      pause() {
+        if (pool.isPaused || stopping) return Promise.resolve();
+        log.line('*** PAUSE (press start to resume, if you do not have a joypad send SIGTSTP) ***');
+        proxy.setPaused(true);
+        return pool.pauseAll(true);
+      },
+      resume() {
+        if (!pool.isPaused || stopping) return Promise.resolve();
+        log.line('*** (SIGTSTP received) resuming workers ***');
+        const resumed = pool.pauseAll(false);
+        // the workers listen again first; proxy mode hands the held connections over
+        proxy.setPaused(false);
+        return resumed;
+      },
       reload() {
-        if (stopping) return Promise.resolve();
-        reloading ??= Promise.all([syncSharedareaFiles(), pool.reload(), mules.reload()]).then(() => undefined).finally(() => { reloading = undefined; });
+        const refused = reloadRefused('graceful reload');
+        if (refused) return refused;
+        reloading = Promise.all([syncSharedareaFiles(), pool.reload(), mules.reload()]).then(() => undefined).finally(() => { reloading = undefined; });
         return reloading;
       },
       chainReload() {
-        if (stopping) return Promise.resolve();
-        reloading ??= pool.chainReload().finally(() => { reloading = undefined; });
+        const refused = reloadRefused('chain reload');
+        if (refused) return refused;
+        log.line('chain reload starting...');
+        reloading = pool.chainReload().then((complete) => {
+          log.line(complete ? 'chain reloading complete' : 'chain reload interrupted: the instance is shutting down');
+        }).finally(() => { reloading = undefined; });
         return reloading;
       },
       stop(options) {
@@ -256,6 +316,7 @@ export async function startRuntime(o: ResolvedOptions, cwd = process.cwd(), list
         brutal ||= !graceful;
         stopping ??= (async () => {
           log.line(graceful ? 'graceful shutdown: finishing in-flight requests...' : 'brutal shutdown: stopping every thread now...');
+          proxy.dropHeld();
           if (!graceful) {
             farms.abandon();
             await Promise.all([pool.stop(false, 0), mules.stop(false)]);
@@ -263,6 +324,7 @@ export async function startRuntime(o: ResolvedOptions, cwd = process.cwd(), list
           await scope.close();
           log.line('goodbye to uWSGI.');
           log.flushSync();
+          stoppedNow = true;
           resolveStopped();
         })();
         return stopping;

@@ -19,10 +19,41 @@ export interface ProxyTarget {
 export class ProxyDispatcher {
   private nextCid = 1;
   private rr = 0;
+  /** SIGTSTP: connections accepted meanwhile wait here, unread, as they would in the kernel's queue */
+  private held: Array<[net.Socket, number]> | null = null;
   constructor(private readonly pick: () => ProxyTarget[]) {}
 
   attach(server: net.Server, listenerIndex: number): void {
-    server.on('connection', (socket) => this.dispatch(socket, listenerIndex));
+    server.on('connection', (socket) => {
+      if (this.held === null) this.dispatch(socket, listenerIndex);
+      else {
+        socket.pause();
+        socket.on('error', onHeldError);
+        this.held.push([socket, listenerIndex]);
+      }
+    });
+  }
+
+  /** Hold new connections (pause) or hand the held ones and the next ones to workers (resume). */
+  setPaused(paused: boolean): void {
+    if (paused) {
+      this.held ??= [];
+      return;
+    }
+    const held = this.held;
+    this.held = null;
+    for (const [socket, listener] of held ?? []) {
+      socket.off('error', onHeldError);
+      if (socket.destroyed) continue;
+      this.dispatch(socket, listener);
+      socket.resume();
+    }
+  }
+
+  /** Stopping while paused: the held connections are closed, as the kernel's queue is on close. */
+  dropHeld(): void {
+    for (const [socket] of this.held ?? []) socket.destroy();
+    if (this.held) this.held = [];
   }
 
   /** Wire a worker's proxy port: bytes the worker writes go back to the client. */
@@ -84,4 +115,9 @@ export class ProxyDispatcher {
       if (t.sockets.delete(cid)) t.port.postMessage({ t: 'close', cid, reset: hadError } satisfies ProxyFrame);
     });
   }
+}
+
+/** A held connection reset by its client: it is dropped when the pause ends (destroyed). */
+function onHeldError(this: net.Socket): void {
+  this.destroy();
 }

@@ -4,7 +4,8 @@
  * reload; SIGQUIT → brutal shutdown. A second SIGINT/SIGTERM during a graceful
  * shutdown turns it brutal. SIGUSR1 prints the request counters (uWSGI's stats; it
  * also keeps Node from opening its inspector). SIGUSR2 prints what every worker is doing
- * instead of killing the master (uWSGI's default action; see docs/signals.md).
+ * instead of killing the master (uWSGI's default action; see docs/signals.md). SIGTSTP
+ * pauses the workers, a second one resumes them.
  */
 import type { Runtime } from './master.js';
 import { log } from '../shared/log-writer.js';
@@ -24,6 +25,12 @@ export function installSignals(runtime: Runtime, _opts: { dieOnTerm: boolean }):
   const onTerm = graceful('SIGTERM');
   const onInt = graceful('SIGINT');
   const onHup = () => {
+    // ignored while a reload or a shutdown runs, as uWSGI ignores it (fifo.md §5): said so, not claimed as a reload
+    const state = runtime.state;
+    if (state !== 'running') {
+      log.line(`SIGHUP received: ignored, ${state === 'reloading' ? 'a reload is already running' : 'the instance is shutting down'}`);
+      return;
+    }
     log.line('SIGHUP received: graceful reload');
     void runtime.reload();
   };
@@ -40,6 +47,12 @@ export function installSignals(runtime: Runtime, _opts: { dieOnTerm: boolean }):
     for (const w of workers) text += `worker ${w.id} app 0 [] requests: ${w.requests} exceptions: ${w.exceptions}\n-----------------\n`;
     log.line(text);
   };
+  // SIGTSTP toggles pause/resume as in uWSGI (fifo.md §6); the listener also keeps Node's
+  // default action (stopping the whole process, as Ctrl-Z in a terminal would) off the server
+  const onTstp = () => {
+    if (runtime.paused) void runtime.resume();
+    else void runtime.pause();
+  };
   const onUsr2 = () => {
     for (const w of runtime.workers()) log.line(`SIGUSR2: worker ${w.id} (thread ${w.threadId}) ${w.state}`);
   };
@@ -49,6 +62,7 @@ export function installSignals(runtime: Runtime, _opts: { dieOnTerm: boolean }):
   process.on('SIGQUIT', onQuit);
   process.on('SIGUSR1', onUsr1);
   process.on('SIGUSR2', onUsr2);
+  process.on('SIGTSTP', onTstp);
   return () => {
     process.off('SIGTERM', onTerm);
     process.off('SIGINT', onInt);
@@ -56,5 +70,6 @@ export function installSignals(runtime: Runtime, _opts: { dieOnTerm: boolean }):
     process.off('SIGQUIT', onQuit);
     process.off('SIGUSR1', onUsr1);
     process.off('SIGUSR2', onUsr2);
+    process.off('SIGTSTP', onTstp);
   };
 }

@@ -80,6 +80,8 @@ export class WorkerPool {
   /** a brutal stop: threads are terminated, graceful stops still under way are not failures */
   private brutal = false;
   private startedUp = false;
+  /** SIGTSTP: workers accept nothing; a thread spawned meanwhile starts paused. */
+  private paused = false;
   private harakiriTimer?: NodeJS.Timeout;
   private respawnTimers = new Set<NodeJS.Timeout>();
 
@@ -149,6 +151,7 @@ export class WorkerPool {
       control: control.port2,
       proxy: proxyPorts?.port2,
       tasks: tasks?.port,
+      paused: this.paused,
     };
     const transfer: MessagePort[] = [control.port2];
     if (proxyPorts) transfer.push(proxyPorts.port2);
@@ -188,6 +191,8 @@ export class WorkerPool {
           clearTimeout(startTimer);
           live.state = 'accepting';
           resolveAccepting();
+          // paused or resumed while this thread was starting: it follows now
+          if (this.paused !== init.paused) void this.setPaused(live, this.paused);
           break;
         case 'app-loaded':
           if (generation === 1) log.line(`worker ${id}: ${e.kind} app loaded in ${e.ms} ms`);
@@ -332,6 +337,24 @@ export class WorkerPool {
     await l.thread.terminate();
   }
 
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** Pause (true) or resume every accepting worker; threads still starting follow once they accept. */
+  async pauseAll(pause: boolean): Promise<void> {
+    this.paused = pause;
+    await Promise.all([...this.live].filter((l) => l.state === 'accepting').map((l) => this.setPaused(l, pause)));
+  }
+
+  private async setPaused(l: Live, pause: boolean): Promise<void> {
+    try {
+      await (pause ? l.control.remote.pause() : l.control.remote.resume());
+    } catch (e) {
+      if (this.live.has(l) && l.state !== 'retiring') log.line(`[${(e as UwsgiError).code ?? 'UWSGI_ERR_CONTROL_TIMEOUT'}] worker ${l.id}: ${pause ? 'pause' : 'resume'} failed: ${(e as Error).message}`);
+    }
+  }
+
   /** Graceful reload: every worker is replaced by a new thread, each old one retiring once its successor accepts. */
   async reload(): Promise<void> {
     const old = [...this.live].filter((l) => l.state !== 'retiring');
@@ -340,13 +363,14 @@ export class WorkerPool {
     log.line(`workers reloaded: ${replaced} of ${old.length} replaced${replaced < old.length ? ' (the others keep serving the previous code)' : ''}`);
   }
 
-  /** Chain reload: one worker at a time, the next only after the previous successor accepts. */
-  async chainReload(): Promise<void> {
+  /** Chain reload: one worker at a time, the next only after the previous successor accepts. False if a stop cut it short. */
+  async chainReload(): Promise<boolean> {
     const old = [...this.live].filter((l) => l.state !== 'retiring').sort((a, b) => a.id - b.id);
     for (const l of old) {
-      if (this.stopping) return;
+      if (this.stopping) return false;
       await this.replace(l);
     }
+    return !this.stopping;
   }
 
   /** Stop every worker. A brutal stop during a graceful one terminates the threads it is still waiting for. */

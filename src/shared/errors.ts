@@ -27,6 +27,7 @@ export const ERROR_CATALOGUE = {
   UWSGI_ERR_HTTP_TIMEOUT: 'an HTTP request head did not arrive in time (15 × --socket-timeout; answered 408)',
   UWSGI_ERR_BODY_TOO_LARGE: 'a request body exceeds --limit-post (answered 413)',
   UWSGI_ERR_BODY_READ: 'the client closed the connection or stalled past --socket-timeout while sending the request body',
+  UWSGI_ERR_CLIENT_GONE: 'the client closed the connection while a response body was still streaming (a fetch app\'s body stream is cancelled with this error as the reason)',
   // workers and supervision
   UWSGI_ERR_WORKER_CRASH: 'a worker thread threw an uncaught exception or exited',
   UWSGI_ERR_HARAKIRI: 'a worker or mule stayed on one request or message longer than its harakiri limit',

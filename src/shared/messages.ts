@@ -59,6 +59,8 @@ export interface WorkerInit {
   readonly proxy?: MessagePort;
   /** Task farms: this thread's port for runInFarm() requests (shared/task-farm-api.ts); absent without --task-farm. */
   readonly tasks?: MessagePort;
+  /** The instance is paused (SIGTSTP): load the app and report accepting, but open no listener until resume(). */
+  readonly paused?: boolean;
 }
 
 export type WorkerEvent =
@@ -72,6 +74,10 @@ export interface WorkerControl {
   /** Stop accepting, finish in-flight requests, close idle connections, resolve when done or after `mercyMs`. */
   stop(mercyMs: number): Promise<{ drained: boolean; inflight: number }>;
   stats(): Promise<{ requests: number; inflight: number; connections: number; heapUsed: number }>;
+  /** Stop accepting (close this thread's listeners; connections wait in the kernel queue); in-flight requests go on. */
+  pause(): Promise<void>;
+  /** Accept again (reopen the listeners). */
+  resume(): Promise<void>;
 }
 
 /** Proxy-mode frames (master ⇄ worker) for connections the master owns. */

@@ -6,6 +6,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { UwsgiError, echo } from '../shared/errors.js';
+import { log } from '../shared/log-writer.js';
+import { workerId } from '../shared/thread-identity.js';
 
 export type FetchHandler = (request: Request) => Response | Promise<Response>;
 
@@ -62,13 +64,74 @@ async function sendResponse(response: Response, res: ServerResponse): Promise<vo
     return;
   }
   res.writeHead(status, statusText, headers);
-  res.write(first.value);
-  let more: { done: boolean; value?: Uint8Array } = next;
-  while (!more.done) {
-    if (!res.write(more.value!)) await new Promise<void>((r) => res.once('drain', r));
-    more = await reader.read();
+  await streamBody(reader, first.value, next, res);
+}
+
+/**
+ * A streamed body: each part as it comes, with backpressure. If the client goes away (the
+ * response closes unfinished), the stream is cancelled at once, even while a read is
+ * pending: the app's `cancel(reason)` runs with a UWSGI_ERR_CLIENT_GONE error, its
+ * producer stops, and nothing waits for a 'drain' that will never come.
+ */
+async function streamBody(reader: ReadableStreamDefaultReader<Uint8Array>, first: Uint8Array, next: ReadResult, res: ServerResponse): Promise<void> {
+  const flow: StreamFlow = { reader, res, gone: false, sent: 0, wake: null };
+  const onClose = clientGone.bind(undefined, flow);
+  res.once('close', onClose);
+  try {
+    if (res.destroyed) {
+      clientGone(flow);
+      return;
+    }
+    flow.sent += first.byteLength;
+    res.write(first);
+    let more = next;
+    while (!more.done && !flow.gone) {
+      flow.sent += more.value.byteLength;
+      if (!res.write(more.value) && !flow.gone) {
+        await new Promise<void>((r) => {
+          flow.wake = r;
+          res.once('drain', r);
+        });
+        flow.wake = null;
+        if (flow.gone) return;
+      }
+      more = await reader.read();
+    }
+    if (!flow.gone) res.end();
+  } finally {
+    res.off('close', onClose);
   }
-  res.end();
+}
+
+type ReadResult = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>['read']>>;
+
+interface StreamFlow {
+  readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  readonly res: ServerResponse;
+  gone: boolean;
+  /** body bytes handed to the response so far */
+  sent: number;
+  /** resolves a wait for 'drain' */
+  wake: (() => void) | null;
+}
+
+function clientGone(flow: StreamFlow): void {
+  const res = flow.res;
+  if (flow.gone || res.writableFinished) return;
+  flow.gone = true;
+  const req = res.req;
+  const what = `${req.method} ${req.url}`;
+  const reason = new UwsgiError('UWSGI_ERR_CLIENT_GONE', `${what}: the client closed the connection after ${flow.sent} bytes of a streamed response body`);
+  log.line(`[${reason.code}] worker ${workerId()}: ${reason.message}: the body stream is cancelled`);
+  flow.reader.cancel(reason).catch((e: unknown) => {
+    log.line(`[UWSGI_ERR_APP_ERROR] worker ${workerId()}: ${what}: the response body stream's cancel() threw: ${e instanceof Error ? (e.stack ?? e.message) : echo(e)}`);
+  });
+  const wake = flow.wake;
+  flow.wake = null;
+  if (wake !== null) {
+    res.off('drain', wake);
+    wake();
+  }
 }
 
 export function fetchToNodeHandler(fetchHandler: FetchHandler): (req: IncomingMessage, res: ServerResponse) => Promise<void> {

@@ -10,15 +10,15 @@
  *
  * Strictness follows Node's llhttp where it matters for safety (request smuggling):
  * CRLF line ends, no whitespace before a header colon, no obsolete line folding, one
- * Content-Length, never Content-Length together with Transfer-Encoding, known methods
- * only. An HTTP/1.1 request without Host is served, as uWSGI serves it. Where RFC 9112 requires a 400 that llhttp lets through
+ * Content-Length, never Content-Length together with Transfer-Encoding. Any token is a
+ * method (extension methods such as PROPFIND, PURGE or an app's own reach the app, as in
+ * uWSGI; Node's llhttp knows a fixed list). An HTTP/1.1 request without Host is served, as uWSGI serves it. Where RFC 9112 requires a 400 that llhttp lets through
  * (Transfer-Encoding whose final coding is not `chunked`), it answers 400 too.
  *
  * Limits (each an option with a default): `maxHeaderSize` bounds the head (request line
  * + headers + the blank line) and the trailers; `maxHeaders` bounds the header count;
  * chunk-size lines (with extensions) are bounded by `maxChunkLine`.
  */
-import http from 'node:http';
 
 /** The parser's named states. */
 export const ParserState = {
@@ -90,7 +90,6 @@ export const HeadFlags = {
   ExpectOther: 8,
 } as const;
 
-const METHODS = new Set(http.METHODS);
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 // request line: METHOD SP request-target SP HTTP/1.x CRLF (target: no CTL, SP or DEL; raw
 // non-ASCII bytes, which uWSGI accepts and curl sends for a typed UTF-8 path, are
@@ -342,7 +341,6 @@ export class HttpRequestParser {
     const lineEnd = scanRequestLine(text);
     if (lineEnd < 0) return this.badRequestLine(text);
     const method = scannedMethod;
-    if (!METHODS.has(method)) return this.refuse('HPE_INVALID_METHOD', `unknown method ${JSON.stringify(method)}`);
     let url = scannedTarget;
     if (scannedNonAscii) {
       NON_ASCII.lastIndex = 0;

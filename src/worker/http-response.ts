@@ -57,7 +57,10 @@ interface NodeSocketState {
   uncork(): void;
 }
 
-const nodeEnd = ServerResponse.prototype.end as (this: ServerResponse, ...args: unknown[]) => ServerResponse;
+/** Node's `end()` as installed at call time (unchunked-response.ts wraps it after this module loads). */
+function nodeEnd(res: ServerResponse, chunk: unknown, encoding: unknown, callback: unknown): ServerResponse {
+  return (ServerResponse.prototype.end as (this: ServerResponse, ...args: unknown[]) => ServerResponse).call(res, chunk, encoding, callback);
+}
 
 /** The symbol-keyed fields of a Node response, from one probe made at load. */
 const probeSymbols = Object.getOwnPropertySymbols(new ServerResponse(new IncomingMessage(new Socket())));
@@ -145,14 +148,14 @@ export class EngineResponse<Request extends IncomingMessage = IncomingMessage> e
       sock === null || sock._httpMessage !== this || !sock.writable || sock.destroyed ||
       sock.writableLength !== 0 || sock.writableCorked !== 0 || out.outputData.length !== 0
     ) {
-      return nodeEnd.call(this, chunk, encoding, callback) as this;
+      return nodeEnd(this, chunk, encoding, callback) as this;
     }
     if (out._header === null) {
       out._contentLength = chunk == null ? 0 : isString ? Buffer.byteLength(chunk as string) : (chunk as Buffer).length;
       out._implicitHeader();
     }
     // the head is stored now: a chunked or strict one is Node's to finish
-    if (out.chunkedEncoding || out.strictContentLength === true) return nodeEnd.call(this, chunk, encoding, callback) as this;
+    if (out.chunkedEncoding || out.strictContentLength === true) return nodeEnd(this, chunk, encoding, callback) as this;
     const head = out._header as string;
     const finish = emitFinish.bind(undefined, this);
     out._headerSent = true;

@@ -52,6 +52,10 @@ export function connectionSink(servers: RequestServers, init: ListenerInit, sett
       onBodyReadError(peer, err) {
         log.line(`[${err.code}] worker ${workerId}: request body from ${peer} on ${init.name}: ${err.message}`);
       },
+      // uWSGI's ping plugin logs exactly this line per ping (protocol.md §8); a ping is not a request
+      onPing() {
+        log.line('PING');
+      },
     });
     server.emit('connection', adapter);
   };

@@ -19,6 +19,8 @@ import type { WorkerSettings } from '../shared/messages.js';
 import type { NodeHandler } from './app-loader.js';
 import { HttpEngineServer } from './http-server.js';
 import { requestOnSocket } from './http-connection.js';
+import { installResponseFraming, chunkFramingBytes } from './unchunked-response.js';
+import { installInterimResponses, interimBytes } from './interim-responses.js';
 import type { UwsgiPacketError } from '../shared/uwsgi-packet.js';
 
 /** What the worker needs of a request server, whichever engine parses its HTTP. */
@@ -40,6 +42,10 @@ type CountedSocket = Socket & { [kRequests]?: number };
 /** The error reply owed to a connection once the pipelined requests before its bad one are answered. */
 const kErrorReply = Symbol('uwsgi-ts.errorReply');
 type ErrorSocket = Socket & { [kErrorReply]?: string };
+
+/** Responses of pipelined requests queued behind the one being answered (`--http-engine node` only). */
+const kQueued = Symbol('uwsgi-ts.queuedResponses');
+type QueuedSocket = Socket & { [kQueued]?: ServerResponse[] };
 
 /** Per-request values the log line needs, kept on the response only when logging is on. */
 const kLog = Symbol('uwsgi-ts.log');
@@ -123,6 +129,10 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
   server: RequestServer; uwsgiServer: http.Server; state: ServeState; logRefusedPacket: (err: UwsgiPacketError) => void;
 } {
   const { settings, slot, scoreboard } = opts;
+  // no chunked encoding on HTTP/1.0 and uwsgi requests, none on 204/304, chunk framing kept out of rsize
+  installResponseFraming();
+  // no 1xx on HTTP/1.0 and uwsgi requests; the 1xx bytes sent are kept out of rsize
+  installInterimResponses();
   const state: ServeState = { inflight: 0, connections: new Set(), stopping: false, served: 0 };
   const logging = settings.logging;
   const harakiri = settings.harakiri > 0;
@@ -175,6 +185,13 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
   }
   function onSocketClose(this: Socket): void {
     state.connections.delete(this);
+    const queued = (this as QueuedSocket)[kQueued];
+    if (queued !== undefined) {
+      // Node's server drops the responses of pipelined requests still waiting for the
+      // socket without a 'close': they end here (logged, no longer in flight, scoreboard freed)
+      (this as QueuedSocket)[kQueued] = undefined;
+      for (const res of queued) emitResponseClose(res);
+    }
   }
   function onResponseClose(this: ServerResponse): void {
     finishRequest(this.req, this);
@@ -262,7 +279,10 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
   // up to ~30 bytes (plus 4 per header) over --buffer-size would pass it: the HTTP
   // listener measures the whole head itself (onHttpRequest).
   let server: RequestServer;
-  if (settings.httpEngine === 'node') server = makeServer(settings.bufferSize, onHttpRequest);
+  if (settings.httpEngine === 'node') {
+    server = makeServer(settings.bufferSize, onHttpRequest);
+    server.on('connect', onConnectRequest);
+  }
   else {
     // the engine's parser holds the whole head to --buffer-size itself
     const own = new HttpEngineServer({ maxHeaderSize: settings.bufferSize, keepAliveTimeout: 5000, headersTimeout, bodyTimeout: settings.socketTimeout * 1000 }, onRequest);
@@ -285,6 +305,25 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
     res.end();
   }
 
+  /**
+   * `--http-engine node`: Node hands a CONNECT request over as a tunnel ('connect', its
+   * parser detached from the socket). It is served as an ordinary request instead, as the
+   * own engine and uWSGI serve it, and the connection closes after the response.
+   */
+  function onConnectRequest(req: IncomingMessage, socket: Socket): void {
+    socket.on('error', onConnectSocketError);
+    const res = new http.ServerResponse(req) as TrackedResponse;
+    res.shouldKeepAlive = false;
+    res.assignSocket(socket);
+    res.on('finish', onConnectResponseFinish);
+    // no body follows a CONNECT head: the request ends now
+    if (!req.complete) {
+      req.complete = true;
+      req.push(null);
+    }
+    onHttpRequest(req, res);
+  }
+
   function finishRequest(req: IncomingMessage, res: TrackedResponse): void {
     state.inflight--;
     const n = scoreboard.requestEnd(slot);
@@ -299,7 +338,7 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
       const hsize = head ? Buffer.byteLength(head, 'latin1') : 0;
       let rsize = 0;
       const bw = written1 >= 0 ? written1 : (sock as { bytesWritten?: number }).bytesWritten;
-      if (typeof bw === 'number') rsize = Math.max(0, bw - written0 - hsize);
+      if (typeof bw === 'number') rsize = Math.max(0, bw - written0 - hsize - chunkFramingBytes(res) - interimBytes(res));
       const uv = sock.uwsgiVars;
       let vars: number;
       let pktsize: number;
@@ -346,7 +385,8 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
     const sock = req.socket as CountedSocket & { bytesWritten?: number };
     sock[kRequests] = (sock[kRequests] ?? 0) + 1;
     if (logging) {
-      res[kLog] = { startMs, t0: performance.now(), url: req.url ?? '', addr: sock.remoteAddress ?? '', written0: typeof sock.bytesWritten === 'number' ? sock.bytesWritten : 0, written1: -1 };
+      // a 100 Continue the engine sent before the app ran is already behind written0: it is taken back out of the interim count
+      res[kLog] = { startMs, t0: performance.now(), url: req.url ?? '', addr: sock.remoteAddress ?? '', written0: typeof sock.bytesWritten === 'number' ? sock.bytesWritten - interimBytes(res) : 0, written1: -1 };
       if (res.socket === null) res.on('socket', onResponseSocket);
       res.on('prefinish', onResponsePrefinish);
     }
@@ -355,6 +395,8 @@ export function createRequestServer(handler: NodeHandler, opts: ServeOptions): {
     if (harakiri) scoreboard.requestInfo(slot, `${req.method} ${req.url} ${sock.remoteAddress ?? ''}`);
     if (state.stopping) res.shouldKeepAlive = false;
     res.on('close', onResponseClose);
+    // a pipelined request's response waiting for its turn (Node's engine): remembered on the connection
+    if (res.socket === null) ((sock as QueuedSocket)[kQueued] ??= []).push(res);
 
     if (limitPost > 0 && !checkLimitPost(req, res, limitPost, opts.workerId)) return;
 
@@ -399,6 +441,29 @@ function requestHeadSize(req: IncomingMessage): number {
   let size = (req.method?.length ?? 0) + (req.url?.length ?? 0) + 14;
   for (let i = 0; i < raw.length; i++) size += raw[i].length + 2;
   return size;
+}
+
+/** A CONNECT connection Node's server no longer watches: a reset peer only ends it. */
+function onConnectSocketError(this: Socket): void {
+  this.destroy();
+}
+
+/** What Node's server does when a response finishes, for the CONNECT responses served outside it. */
+function onConnectResponseFinish(this: ServerResponse): void {
+  const sock = this.socket;
+  if (sock !== null) {
+    this.detachSocket(sock);
+    sock.end();
+  }
+  process.nextTick(emitResponseClose, this);
+}
+
+function emitResponseClose(res: ServerResponse): void {
+  const r = res as ServerResponse & { _closed?: boolean };
+  if (r._closed === true) return;
+  r._closed = true;
+  r.destroyed = true;
+  res.emit('close');
 }
 
 function countHeaderLines(head: string): number {

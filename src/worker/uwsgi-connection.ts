@@ -17,7 +17,7 @@
  * Protocol faults: report through `onProtocolError`, write nothing, close.
  */
 import type net from 'node:net';
-import type { ServerResponse } from 'node:http';
+import http, { type ServerResponse } from 'node:http';
 import { Duplex, finished } from 'node:stream';
 import { UwsgiError } from '../shared/errors.js';
 import {
@@ -89,6 +89,22 @@ function hasToken(list: string, token: string): boolean {
 interface BuiltHead {
   head: string;
   upgrade: boolean;
+  /** the request's own method and target when the head carries stand-ins (see standInNeeded) */
+  method?: string;
+  target?: string;
+}
+
+/** Methods Node's parser reads as an ordinary request (CONNECT it hands over as a tunnel). */
+const NODE_METHODS = new Set(http.METHODS.filter((m) => m !== 'CONNECT'));
+
+/**
+ * Node's parser knows a fixed list of methods, treats CONNECT as a tunnel, and takes only
+ * some target forms (an authority-form one only with CONNECT). uWSGI passes any
+ * REQUEST_METHOD and REQUEST_URI to the app: such a request is parsed as `GET /` and gets
+ * its own method and target back before the app sees it.
+ */
+function standInNeeded(method: string, uri: string): boolean {
+  return !NODE_METHODS.has(method) || uri.charCodeAt(0) !== 47 /* / */;
 }
 
 /**
@@ -106,7 +122,8 @@ export function buildRequestHead(p: UwsgiRequestPacket): BuiltHead | string {
     uri = qs ? `${path}?${qs}` : path;
   }
   uri = uri.replace(BAD_URI_CHARS, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'));
-  let head = `${method} ${uri} HTTP/1.0\r\n`;
+  const standIn = standInNeeded(method, uri);
+  let head = standIn ? 'GET / HTTP/1.0\r\n' : `${method} ${uri} HTTP/1.0\r\n`;
   let hasHost = false;
   let upgrade = false;
   const contentType = v.indexOf('CONTENT_TYPE');
@@ -153,7 +170,7 @@ export function buildRequestHead(p: UwsgiRequestPacket): BuiltHead | string {
     if (ct !== '') head += `Content-Type: ${ct}\r\n`;
   }
   if (p.contentLength > 0 || v.get('CONTENT_LENGTH')) head += `Content-Length: ${p.contentLength}\r\n`;
-  return { head: head + '\r\n', upgrade };
+  return standIn ? { head: head + '\r\n', upgrade, method, target: uri } : { head: head + '\r\n', upgrade };
 }
 
 function peerName(socket: net.Socket): string {
@@ -192,6 +209,9 @@ export class UwsgiConnection extends Duplex {
   #readTimer: NodeJS.Timeout | undefined;
   #userTimer: NodeJS.Timeout | undefined;
   #httpMessage: ServerResponse | null = null;
+  /** the method and target the head's stand-ins replaced, given back to the request */
+  #method: string | undefined;
+  #target: string | undefined;
 
   constructor(socket: net.Socket, opts: UwsgiSocketOptions) {
     super({ allowHalfOpen: true, decodeStrings: false, emitClose: true, autoDestroy: true });
@@ -361,6 +381,10 @@ export class UwsgiConnection extends Duplex {
 
   set _httpMessage(res: ServerResponse | null) {
     this.#httpMessage = res;
+    if (res !== null && this.#method !== undefined) {
+      res.req.method = this.#method;
+      res.req.url = this.#target!;
+    }
     if (res !== null && this.#uwsgiResponse && !res.headersSent) {
       res.sendDate = false;
       // Node then adds no Connection header and still closes after the response
@@ -389,6 +413,8 @@ export class UwsgiConnection extends Duplex {
     const proto = p.vars.get('SERVER_PROTOCOL');
     this.#statusProto = proto === undefined ? 'HTTP/1.0' : STATUS_PROTO.test(proto) ? proto : 'HTTP/1.1';
     this.#upgrade = built.upgrade;
+    this.#method = built.method;
+    this.#target = built.target;
     this.push(built.head, 'latin1');
   }
 

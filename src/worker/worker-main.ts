@@ -40,8 +40,15 @@ async function main(): Promise<void> {
   uwsgiServer.emit('listening');
   const servers = { http: server, uwsgi: uwsgiServer, logRefusedPacket };
 
-  const listeners: OpenListener[] = [];
-  for (const l of init.listeners) listeners.push(await openListener(servers, l, init.settings, init.id, l === direct));
+  let listeners: OpenListener[] = [];
+  const openAll = async (): Promise<void> => {
+    for (const l of init.listeners) listeners.push(await openListener(servers, l, init.settings, init.id, l === direct));
+  };
+  // SIGTSTP (fifo.md §6): a paused worker accepts nothing; connections wait in the kernel's
+  // queue (dup mode; the master holds them in proxy mode) and in-flight requests go on
+  let paused = init.paused === true;
+  if (paused) log.line(`*** worker ${init.id} suspended ***`);
+  else await openAll();
   if (init.proxy) {
     const sinks = init.listeners.map((l) => connectionSink(servers, l, init.settings, init.id));
     attachProxyPort(init.proxy, (i) => sinks[i] as (s: unknown) => void);
@@ -62,6 +69,20 @@ async function main(): Promise<void> {
       for (const sock of state.connections) sock.destroy();
       log.flushSync();
       return { drained, inflight };
+    },
+    async pause() {
+      if (paused || state.stopping) return;
+      paused = true;
+      const open = listeners;
+      listeners = [];
+      await Promise.all(open.map((l) => l.close()));
+      log.line(`*** worker ${init.id} suspended ***`);
+    },
+    async resume() {
+      if (!paused || state.stopping) return;
+      paused = false;
+      await openAll();
+      log.line(`*** worker ${init.id} resumed ***`);
     },
     async stats() {
       return {
