@@ -79,6 +79,10 @@ test('--socket: REQUEST_METHOD and REQUEST_URI reach the app as the front end se
     assert.equal(r, { status: 200, method, url: target, body: body ?? '' }, `${method} ${target}`);
   }
   await own.waitFor(/\] PURGE \/cached\?x=1 => generated \d+ bytes in \d+ msecs \(HTTP\/1\.1 200\)/);
+  // HEAD with an absolute-form target: still a HEAD (no body after the head)
+  const head = (await rawRequest(port, encodeUwsgiPacket([['REQUEST_METHOD', 'HEAD'], ['REQUEST_URI', 'http://example.com/h'], ['SERVER_PROTOCOL', 'HTTP/1.1']]))).toString('latin1');
+  assert.match(head, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.ok(head.endsWith('\r\n\r\n'), `no body for HEAD: ${JSON.stringify(head)}`);
   assert.not.match(own.output(), /UWSGI_ERR_HTTP_PARSE/);
 });
 

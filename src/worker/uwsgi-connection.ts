@@ -100,8 +100,9 @@ const NODE_METHODS = new Set(http.METHODS.filter((m) => m !== 'CONNECT'));
 /**
  * Node's parser knows a fixed list of methods, treats CONNECT as a tunnel, and takes only
  * some target forms (an authority-form one only with CONNECT). uWSGI passes any
- * REQUEST_METHOD and REQUEST_URI to the app: such a request is parsed as `GET /` and gets
- * its own method and target back before the app sees it.
+ * REQUEST_METHOD and REQUEST_URI to the app: such a request is parsed with target `/`
+ * (and method GET if Node does not know its own) and gets its own method and target back
+ * before the app sees it.
  */
 function standInNeeded(method: string, uri: string): boolean {
   return !NODE_METHODS.has(method) || uri.charCodeAt(0) !== 47 /* / */;
@@ -123,7 +124,8 @@ export function buildRequestHead(p: UwsgiRequestPacket): BuiltHead | string {
   }
   uri = uri.replace(BAD_URI_CHARS, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'));
   const standIn = standInNeeded(method, uri);
-  let head = standIn ? 'GET / HTTP/1.0\r\n' : `${method} ${uri} HTTP/1.0\r\n`;
+  // a method Node knows is kept (HEAD keeps its bodiless response); only the target stands in
+  let head = standIn ? `${NODE_METHODS.has(method) ? method : 'GET'} / HTTP/1.0\r\n` : `${method} ${uri} HTTP/1.0\r\n`;
   let hasHost = false;
   let upgrade = false;
   const contentType = v.indexOf('CONTENT_TYPE');
