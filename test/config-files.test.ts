@@ -224,4 +224,13 @@ test('env values and magic: $() sees the process env passed in', () => {
   assert.is(r.options.module, '/opt/x/main.js');
 });
 
+test('a leading UTF-8 byte order mark is ignored in INI, YAML and JSON files', () => {
+  const ini = file('bom.ini', '\ufeff[uwsgi]\nworkers = 3\n');
+  const r = resolveOptions(['--ini', ini], {}, root);
+  assert.is(r.options.workers, 3);
+  assert.equal(r.warnings, []);
+  assert.is(resolveOptions(['--json', file('bom.json', '\ufeff{"uwsgi": {"workers": 4}}')], {}, root).options.workers, 4);
+  assert.is(resolveOptions(['--yaml', file('bom.yaml', '\ufeffuwsgi:\n  workers: 5\n')], {}, root).options.workers, 5);
+});
+
 test.run();

@@ -204,7 +204,10 @@ export function loadConfigFile(ctx: ConfigContext, given: string, format: Config
   }
   const { path, text } = readConfigText(ctx, spec.file, `${format} config file`);
   fillFileMagic(ctx, spec, path === '-' ? undefined : path);
-  const raw = applyMagic(text, ctx.magic);
+  // uwsgi-ts decision: a leading UTF-8 byte order mark (editors on Windows write one) is
+  // not part of the text; uWSGI would read it as part of the first line, so `[uwsgi]`
+  // went unseen (INI) or the file did not parse (JSON).
+  const raw = applyMagic(text.startsWith('\ufeff') ? text.slice(1) : text, ctx.magic);
   const section = spec.section ?? DEFAULT_SECTION;
   switch (format) {
     case 'ini':
