@@ -233,4 +233,21 @@ test('a leading UTF-8 byte order mark is ignored in INI, YAML and JSON files', (
   assert.is(resolveOptions(['--yaml', file('bom.yaml', '\ufeffuwsgi:\n  workers: 5\n')], {}, root).options.workers, 5);
 });
 
+test('bytes that are not UTF-8: an error naming the file and line where they are read, ignored in comments', () => {
+  const latin1 = (t: string) => Buffer.from(t, 'latin1');
+  const ini = join(appDir, 'latin1.ini');
+  writeFileSync(ini, latin1('; caf\xe9 comment\n[other]\nlog-format = \xe9\n[uwsgi]\nworkers = 2\nlog-format = caf\xe9\n'));
+  throwsCode(() => resolveOptions(['--ini', ini], {}, root), 'UWSGI_ERR_CONFIG_FILE', new RegExp(`INI file ${ini} line 6 is not valid UTF-8 .*"log-format = caf\ufffd"`));
+  assert.is(resolveOptions(['--ini', `${ini}:nope`], {}, root).warnings.length, 1); // comment and other section: fine
+  const yml = join(appDir, 'latin1.yaml');
+  writeFileSync(yml, latin1('uwsgi:\n  workers: 2\n  log-format: caf\xe9\n'));
+  throwsCode(() => resolveOptions(['--yaml', yml], {}, root), 'UWSGI_ERR_CONFIG_FILE', new RegExp(`YAML file ${yml} line 3 is not valid UTF-8`));
+  const json = join(appDir, 'latin1.json');
+  writeFileSync(json, latin1('{"uwsgi": {\n"log-format": "caf\xe9"}}'));
+  throwsCode(() => resolveOptions(['--json', json], {}, root), 'UWSGI_ERR_CONFIG_FILE', new RegExp(`JSON file ${json} line 2 is not valid UTF-8`));
+  const at = join(appDir, 'latin1.txt');
+  writeFileSync(at, latin1('caf\xe9\n'));
+  throwsCode(() => resolveOptions(['--set', `log-format=@(${at})`], {}, root), 'UWSGI_ERR_CONFIG_FILE', /@\(.*latin1\.txt\) in option --log-format: file .* line 1 is not valid UTF-8/);
+});
+
 test.run();

@@ -170,14 +170,56 @@ function osErrorText(e: unknown): string {
   return String(e);
 }
 
+/** A config file's text and the 1-based lines that hold bytes that are not UTF-8 (replaced by U+FFFD in text). */
+export interface ConfigText {
+  readonly path: string;
+  readonly text: string;
+  readonly badLines: readonly number[];
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Decode `bytes` as UTF-8; when some bytes are not UTF-8, also say on which lines. */
+export function decodeConfigBytes(bytes: Uint8Array): { text: string; badLines: number[] } {
+  try {
+    return { text: strictUtf8.decode(bytes), badLines: [] };
+  } catch {
+    // invalid UTF-8: find the lines that hold it (a line is bytes up to a 0x0a, which UTF-8 never uses inside a character)
+    const badLines: number[] = [];
+    let start = 0;
+    let line = 1;
+    for (let i = 0; i <= bytes.length; i++) {
+      if (i === bytes.length || bytes[i] === 0x0a) {
+        try {
+          strictUtf8.decode(bytes.subarray(start, i));
+        } catch {
+          badLines.push(line);
+        }
+        start = i + 1;
+        line++;
+      }
+    }
+    return { text: Buffer.from(bytes).toString('utf8'), badLines };
+  }
+}
+
+/** The error for bytes that are not UTF-8 on `line` of `path`. */
+export function notUtf8(what: string, path: string, line: number, text: string): UwsgiError {
+  const shown = text.split('\n')[line - 1] ?? '';
+  return new UwsgiError(
+    'UWSGI_ERR_CONFIG_FILE',
+    `${what} ${path} line ${line} is not valid UTF-8 (save the file as UTF-8): ${echo(shown.replace(/\r$/, ''))}`,
+  );
+}
+
 /** Read a file (relative paths resolve against ctx.cwd; '-' is stdin). Errors are UWSGI_ERR_CONFIG_FILE. */
-export function readConfigText(ctx: ConfigContext, file: string, what: string): { path: string; text: string } {
+export function readConfigText(ctx: ConfigContext, file: string, what: string): ConfigText {
   if (file.includes('://')) {
     throw new UwsgiError('UWSGI_ERR_CONFIG_FILE', `cannot load ${what} ${echo(file)}: scheme:// config sources are not supported by uwsgi-ts`);
   }
   if (file === '-') {
     try {
-      return { path: '-', text: readFileSync(0, 'utf8') };
+      return { path: '-', ...decodeConfigBytes(readFileSync(0)) };
     } catch (e) {
       throw new UwsgiError('UWSGI_ERR_CONFIG_FILE', `cannot read ${what} from stdin: ${osErrorText(e)}`, { cause: e });
     }
@@ -187,7 +229,7 @@ export function readConfigText(ctx: ConfigContext, file: string, what: string): 
   }
   const path = resolve(ctx.cwd, file);
   try {
-    return { path, text: readFileSync(path, 'utf8') };
+    return { path, ...decodeConfigBytes(readFileSync(path)) };
   } catch (e) {
     throw new UwsgiError('UWSGI_ERR_CONFIG_FILE', `cannot open ${what} ${path}: ${osErrorText(e)}`, { cause: e });
   }
@@ -202,7 +244,7 @@ export function loadConfigFile(ctx: ConfigContext, given: string, format: Config
     }
     spec = { given, file: ctx.lastIniFile, section: spec.section };
   }
-  const { path, text } = readConfigText(ctx, spec.file, `${format} config file`);
+  const { path, text, badLines } = readConfigText(ctx, spec.file, `${format} config file`);
   fillFileMagic(ctx, spec, path === '-' ? undefined : path);
   // uwsgi-ts decision: a leading UTF-8 byte order mark (editors on Windows write one) is
   // not part of the text; uWSGI would read it as part of the first line, so `[uwsgi]`
@@ -210,12 +252,19 @@ export function loadConfigFile(ctx: ConfigContext, given: string, format: Config
   const raw = applyMagic(text.startsWith('\ufeff') ? text.slice(1) : text, ctx.magic);
   const section = spec.section ?? DEFAULT_SECTION;
   switch (format) {
-    case 'ini':
+    case 'ini': {
       ctx.lastIniFile = spec.file;
-      return { path, ...parseIni(raw, section, path) };
+      const ini = parseIni(raw, section, path);
+      // bytes that are not UTF-8 only matter on lines that are read (not comments, not other sections)
+      const bad = ini.lines.find((l) => badLines.includes(l));
+      if (bad !== undefined) throw notUtf8('INI file', path, bad, text);
+      return { path, ...ini };
+    }
     case 'yaml':
+      if (badLines.length > 0) throw notUtf8('YAML file', path, badLines[0], text);
       return { path, ...parseYaml(raw, section, path) };
     case 'json':
+      if (badLines.length > 0) throw notUtf8('JSON file', path, badLines[0], text);
       return { path, ...parseJson(raw, section, path) };
   }
 }
@@ -539,6 +588,7 @@ export function evalPlaceholder(key: string, lookup: (name: string) => string | 
 
 /** Content of an `@(source)` reference: the file, with one trailing `\n` or `\r` removed. */
 export function readAtSource(ctx: ConfigContext, source: string, optionName: string): string {
-  const { text } = readConfigText(ctx, source, `@(${source}) in option --${optionName}:`);
+  const { path, text, badLines } = readConfigText(ctx, source, `@(${source}) in option --${optionName}:`);
+  if (badLines.length > 0) throw notUtf8(`@(${source}) in option --${optionName}: file`, path, badLines[0], text);
   return text.endsWith('\n') || text.endsWith('\r') ? text.slice(0, -1) : text;
 }
