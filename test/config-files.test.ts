@@ -250,4 +250,18 @@ test('bytes that are not UTF-8: an error naming the file and line where they are
   throwsCode(() => resolveOptions(['--set', `log-format=@(${at})`], {}, root), 'UWSGI_ERR_CONFIG_FILE', /@\(.*latin1\.txt\) in option --log-format: file .* line 1 is not valid UTF-8/);
 });
 
+test('YAML errors name the file and the line once, in plain words', () => {
+  throwsCode(() => parseYaml('uwsgi:\n  workers: 2\n  socket: [\n', 'uwsgi', '/bad.yaml'), 'UWSGI_ERR_CONFIG_FILE', /^error parsing YAML file \/bad\.yaml line 4: Flow sequence .* \(column 1\)$/);
+  throwsCode(() => parseYaml('uwsgi:\n\tworkers: 2\n', 'uwsgi', '/tab.yaml'), 'UWSGI_ERR_CONFIG_FILE', /^error parsing YAML file \/tab\.yaml line 2: Tabs are not allowed as indentation \(column 1\)$/);
+  throwsCode(() => parseYaml('uwsgi:\n  workers: 2\n---\nuwsgi:\n  workers: 3\n', 'uwsgi', '/two.yaml'), 'UWSGI_ERR_CONFIG_FILE', /^error parsing YAML file \/two\.yaml line 3: a second YAML document starts here/);
+  throwsCode(() => parseYaml('uwsgi:\n  workers: 2\n  socket:\n    a: 1\n', 'uwsgi', '/n.yaml'), 'UWSGI_ERR_CONFIG_FILE', /"socket" in YAML file \/n\.yaml line 3: a nested mapping/);
+  throwsCode(() => parseYaml('uwsgi:\n  socket:\n    - ":1"\n    - [":2"]\n', 'uwsgi', '/n.yaml'), 'UWSGI_ERR_CONFIG_FILE', /"socket" in YAML file \/n\.yaml line 4: a nested list/);
+});
+
+test('YAML: an *alias stands for its &anchor', () => {
+  const r = parseYaml('defaults:\n  w: &w 3\nuwsgi:\n  workers: *w\n  socket:\n    - &s ":1"\n    - *s\n', 'uwsgi', '/a.yaml');
+  assert.equal(r.entries, [['workers', '3'], ['socket', ':1'], ['socket', ':1']]);
+  assert.equal(r.lines, [4, 6, 7]);
+});
+
 test.run();

@@ -9,7 +9,7 @@
 import { lstatSync, readFileSync } from 'node:fs';
 import { availableParallelism, cpus, hostname, userInfo } from 'node:os';
 import { basename, dirname, extname, resolve } from 'node:path';
-import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node as YamlNode } from 'yaml';
+import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Node as YamlNode } from 'yaml';
 import { UwsgiError, echo } from './errors.js';
 
 export type ConfigFormat = 'ini' | 'yaml' | 'json';
@@ -295,10 +295,14 @@ export function parseIni(text: string, section: string, path: string): { entries
   return { entries, lines, warnings };
 }
 
-function yamlScalarText(node: YamlNode | null, key: string, path: string): string {
+function yamlScalarText(node: YamlNode | null, key: string, path: string, line: number): string {
   if (node === null) return '';
   if (!isScalar(node)) {
-    throw new UwsgiError('UWSGI_ERR_CONFIG_FILE', `unsupported value for key ${echo(key)} in YAML file ${path}: expected a scalar or a list of scalars`);
+    const what = isMap(node) ? 'a nested mapping' : isSeq(node) ? 'a nested list' : 'an unsupported value';
+    throw new UwsgiError(
+      'UWSGI_ERR_CONFIG_FILE',
+      `unsupported value for key ${echo(key)} in YAML file ${path}${line ? ` line ${line}` : ''}: ${what} (expected a scalar or a list of scalars)`,
+    );
   }
   const v = node.value;
   if (v === null || v === undefined) return '';
@@ -321,7 +325,12 @@ export function parseYaml(text: string, section: string, path: string): { entrie
   const doc = parseDocument(text, { uniqueKeys: false, lineCounter });
   if (doc.errors.length > 0) {
     const err = doc.errors[0];
-    throw new UwsgiError('UWSGI_ERR_CONFIG_FILE', `error parsing YAML file ${path}: ${err.message.split('\n')[0]}`, { cause: err });
+    const at = err.linePos?.[0];
+    // the yaml library's message ends with " at line N, column M:" and a code excerpt: keep the words, say where once
+    const words = err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+    const why = err.code === 'MULTIPLE_DOCS' ? 'a second YAML document starts here (a config file holds one document)' : words;
+    const place = at ? ` line ${at.line}` : '';
+    throw new UwsgiError('UWSGI_ERR_CONFIG_FILE', `error parsing YAML file ${path}${place}: ${why}${at && err.code !== 'MULTIPLE_DOCS' ? ` (column ${at.col})` : ''}`, { cause: err });
   }
   const root = doc.contents;
   const missing = { entries: [], warnings: [`*** WARNING: Can't find section "${section}" in YAML configuration file ${path} ***`] };
@@ -332,6 +341,8 @@ export function parseYaml(text: string, section: string, path: string): { entrie
   if (!isMap(block)) {
     throw new UwsgiError('UWSGI_ERR_CONFIG_SECTION', `section ${echo(section)} in YAML file ${path} must be a mapping of options`);
   }
+  // `&anchor` / `*alias`: an alias stands for the node it names
+  const deref = (n: YamlNode | null): YamlNode | null => (n !== null && isAlias(n) ? ((n.resolve(doc) as YamlNode | undefined) ?? null) : n);
   const entries: Array<[string, string]> = [];
   const lines: number[] = [];
   for (const pair of block.items) {
@@ -339,15 +350,17 @@ export function parseYaml(text: string, section: string, path: string): { entrie
     const key = keyNode !== null && isScalar(keyNode) ? String(keyNode.value) : '';
     const line = keyNode?.range ? lineCounter.linePos(keyNode.range[0]).line : 0;
     if (key === '') throw new UwsgiError('UWSGI_ERR_CONFIG_FILE', `empty or complex key in YAML file ${path}${line ? ` line ${line}` : ''}`);
-    const value = pair.value as YamlNode | null;
+    const value = deref(pair.value as YamlNode | null);
+    const lineOfNode = (n: YamlNode | null, fallback: number): number => (n?.range ? lineCounter.linePos(n.range[0]).line : fallback);
     if (value !== null && isSeq(value)) {
       for (const item of value.items) {
-        const itemNode = item as YamlNode | null;
-        entries.push([key, yamlScalarText(itemNode, key, path)]);
-        lines.push(itemNode?.range ? lineCounter.linePos(itemNode.range[0]).line : line);
+        const itemNode = deref(item as YamlNode | null);
+        const itemLine = lineOfNode(item as YamlNode | null, line);
+        entries.push([key, yamlScalarText(itemNode, key, path, itemLine)]);
+        lines.push(itemLine);
       }
     } else {
-      entries.push([key, yamlScalarText(value, key, path)]);
+      entries.push([key, yamlScalarText(value, key, path, line)]);
       lines.push(line);
     }
   }
