@@ -247,7 +247,18 @@ test('unknown option on the command line: error with suggestion', () => {
   throwsCode(() => run(['--workerz', '4']), 'UWSGI_ERR_UNKNOWN_OPTION', 'unknown option --workerz (did you mean --workers?)');
   throwsCode(() => run(['--workerz=4']), 'UWSGI_ERR_UNKNOWN_OPTION', 'unknown option --workerz (did you mean --workers?)');
   throwsCode(() => run(['--zzzzzzzzzzzz']), 'UWSGI_ERR_UNKNOWN_OPTION', 'unknown option --zzzzzzzzzzzz');
-  throwsCode(() => run(['-Q']), 'UWSGI_ERR_UNKNOWN_OPTION', 'unknown option -Q');
+  throwsCode(() => run(['-K']), 'UWSGI_ERR_UNKNOWN_OPTION', 'unknown option -K');
+});
+
+test('a uWSGI option uwsgi-ts does not implement is named as such, not as a typo of another', () => {
+  const notImpl = 'a uWSGI option that uwsgi-ts does not implement (docs/options.md lists the supported ones)';
+  throwsCode(() => run(['--xml', 'a.xml']), 'UWSGI_ERR_UNKNOWN_OPTION', `unknown option --xml: ${notImpl}`); // not "did you mean --yml?"
+  throwsCode(() => run(['--chdir=/srv']), 'UWSGI_ERR_UNKNOWN_OPTION', `unknown option --chdir: ${notImpl}`);
+  throwsCode(() => run(['-x', 'a.xml']), 'UWSGI_ERR_UNKNOWN_OPTION', `unknown option -x (uWSGI's --xmlconfig): ${notImpl}`);
+  throwsCode(() => run(['-w', 'app']), 'UWSGI_ERR_UNKNOWN_OPTION', 'unknown option -w: in uWSGI it is --module; uwsgi-ts has no short letter for it, write --module');
+  const ini = file('uwsgi-only.ini', '[uwsgi]\nworkers = 2\ninherit = base.ini\n');
+  throwsCode(() => run(['--ini', ini]), 'UWSGI_ERR_UNKNOWN_OPTION', `unknown option "inherit" in ${ini} line 3: ${notImpl}`);
+  throwsCode(() => run(['--workerz', '4']), 'UWSGI_ERR_UNKNOWN_OPTION', 'unknown option --workerz (did you mean --workers?)');
 });
 
 test('unknown key in a file: error naming the file, unless used as a placeholder', () => {

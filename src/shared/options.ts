@@ -30,6 +30,7 @@ import {
   type ConfigFormat,
 } from './config-files.js';
 import { packageVersion } from './help.js';
+import { UWSGI_OPTION_NAMES, UWSGI_SHORT_OPTIONS } from './uwsgi-option-names.js';
 import { resolve as resolvePath } from 'node:path';
 
 export interface ResolveResult {
@@ -103,8 +104,20 @@ function badValue(name: string, origin: Origin, value: string, expected: string)
   return new UwsgiError('UWSGI_ERR_OPTION_VALUE', `invalid value for option --${name}${where(origin)}: ${echo(value)} (expected ${expected})`);
 }
 
+const NOT_IMPLEMENTED = 'a uWSGI option that uwsgi-ts does not implement (docs/options.md lists the supported ones)';
+
 function unknownOnCommandLine(written: string): UwsgiError {
   const name = written.replace(/^-+/, '');
+  if (written.startsWith('--') && UWSGI_OPTION_NAMES.has(name)) {
+    return new UwsgiError('UWSGI_ERR_UNKNOWN_OPTION', `unknown option ${written}: ${NOT_IMPLEMENTED}`);
+  }
+  const uwsgiLong = written.startsWith('--') ? undefined : UWSGI_SHORT_OPTIONS[name];
+  if (uwsgiLong !== undefined && findOption(uwsgiLong)) {
+    return new UwsgiError('UWSGI_ERR_UNKNOWN_OPTION', `unknown option ${written}: in uWSGI it is --${uwsgiLong}; uwsgi-ts has no short letter for it, write --${uwsgiLong}`);
+  }
+  if (uwsgiLong !== undefined) {
+    return new UwsgiError('UWSGI_ERR_UNKNOWN_OPTION', `unknown option ${written} (uWSGI's --${uwsgiLong}): ${NOT_IMPLEMENTED}`);
+  }
   const hint = written.startsWith('--') ? suggestOption(name) : undefined;
   return new UwsgiError('UWSGI_ERR_UNKNOWN_OPTION', `unknown option ${written}${hint ? ` (did you mean --${hint}?)` : ''}`);
 }
@@ -371,8 +384,8 @@ class Resolver {
     for (const e of this.entries) if (e.value !== undefined) for (const n of referencedNames(e.value)) referenced.add(n);
     for (const e of this.entries) {
       if (e.spec || e.explicitPlaceholder || e.origin.kind === 'env' || e.origin.kind === 'cli') continue;
-      const hint = suggestOption(e.key);
-      const suggestion = hint ? ` (did you mean "${hint}"?)` : '';
+      const hint = UWSGI_OPTION_NAMES.has(e.key) ? undefined : suggestOption(e.key);
+      const suggestion = hint ? ` (did you mean "${hint}"?)` : UWSGI_OPTION_NAMES.has(e.key) ? `: ${NOT_IMPLEMENTED}` : '';
       const from = e.origin.kind === 'set' ? `--set${where(e.origin.via)}` : fileAndLine(e.origin);
       if (this.strict) {
         throw new UwsgiError(
