@@ -7,7 +7,9 @@
  * passes over every non-immediate value; then every option is applied in list order
  * (lists accumulate, scalars: last occurrence wins).
  */
-import { UwsgiError, echo } from './errors.js';
+import { UwsgiError, echo, isUwsgiError } from './errors.js';
+import { parseAddress } from './address.js';
+import { parseSharedareaSpec } from './sharedarea-spec.js';
 import {
   OPTIONS,
   findOption,
@@ -158,6 +160,28 @@ function defaults(): Mutable {
   return o;
 }
 
+/**
+ * Syntax checks of list values made while options are applied, so that a bad value read
+ * from a file names the file and line (the master parses the values again when it uses them).
+ */
+const VALUE_CHECKS: Readonly<Record<string, (value: string) => void>> = {
+  socket: (v) => void parseAddress(v, 'socket'),
+  'http-socket': (v) => void parseAddress(v, 'http-socket'),
+  sharedarea: (v) => void parseSharedareaSpec(v, '--sharedarea'),
+};
+
+function checkValue(spec: OptionSpec, value: string, origin: Origin): void {
+  const check = VALUE_CHECKS[spec.name];
+  // command-line values: the master's own check gives the same message (there is no place to name)
+  if (check === undefined || origin.kind === 'cli') return;
+  try {
+    check(value);
+  } catch (e) {
+    if (isUwsgiError(e)) throw new UwsgiError(e.code, `${e.message}${where(origin)}`, { cause: e });
+    throw e;
+  }
+}
+
 function applyEntry(o: Mutable, spec: OptionSpec, raw: string | undefined, origin: Origin): void {
   const name = spec.name;
   switch (spec.kind) {
@@ -185,6 +209,7 @@ function applyEntry(o: Mutable, spec: OptionSpec, raw: string | undefined, origi
     case 'addrs': {
       if ((raw === undefined || raw === '') && !spec.optionalValue) throw missingValue(name, origin);
       if (spec.kind === 'addrs' && raw !== undefined && raw.trim() === '') throw missingValue(name, origin);
+      if (raw !== undefined) checkValue(spec, raw, origin);
       (o[name] as string[]).push(raw ?? '');
       break;
     }
