@@ -264,4 +264,17 @@ test('YAML: an *alias stands for its &anchor', () => {
   assert.equal(r.lines, [4, 6, 7]);
 });
 
+test('a file or @() source that cannot be read names the file and line that asked for it', () => {
+  const outer = file('names-missing.ini', '[uwsgi]\nworkers = 2\nini = %dnot-there.ini\n');
+  throwsCode(() => resolveOptions(['--ini', outer], {}, root), 'UWSGI_ERR_CONFIG_FILE', new RegExp(`cannot open ini config file ${join(appDir, 'not-there.ini')}: ENOENT.* \\(option --ini in ${outer} line 3\\)$`));
+  const bad = file('broken.json', '{"uwsgi": {\n');
+  const y = file('names-broken.yaml', `uwsgi:\n  workers: 2\n  json: ${bad}\n`);
+  throwsCode(() => resolveOptions(['--yaml', y], {}, root), 'UWSGI_ERR_CONFIG_FILE', new RegExp(`error parsing JSON data in ${bad}: line 2: .* \\(option --json in ${y} line 3\\)$`));
+  const at = file('at-missing.ini', '[uwsgi]\n\nlog-format = @(/nonexistent/secret)\n');
+  throwsCode(() => resolveOptions(['--ini', at], {}, root), 'UWSGI_ERR_CONFIG_FILE', new RegExp(`@\\(/nonexistent/secret\\) in option --log-format: .*ENOENT.* \\(in ${at} line 3\\)$`));
+  throwsCode(() => resolveOptions([], { UWSGI_INI: '/nonexistent/x.ini' }, root), 'UWSGI_ERR_CONFIG_FILE', /\(option --ini from environment variable UWSGI_INI\)$/);
+  // on the command line the file itself is the whole story
+  throwsCode(() => resolveOptions(['--ini', '/nonexistent/x.ini'], {}, root), 'UWSGI_ERR_CONFIG_FILE', /x\.ini: ENOENT: no such file or directory$/);
+});
+
 test.run();

@@ -298,7 +298,14 @@ class Resolver {
       const chain = [...this.loading, id].map((s) => s.replace(/:$/, '')).join(' → ');
       throw new UwsgiError('UWSGI_ERR_CONFIG_FILE', `config files include each other in a loop (option --${optionName} ${echo(given)}${where(origin)}): ${chain}`);
     }
-    const loaded = loadConfigFile(this.ctx, given, format);
+    let loaded;
+    try {
+      loaded = loadConfigFile(this.ctx, given, format);
+    } catch (e) {
+      // a file named inside another file: say where it was named
+      if (isUwsgiError(e) && origin.kind !== 'cli') throw new UwsgiError(e.code, `${e.message} (option --${optionName}${where(origin)})`, { cause: e });
+      throw e;
+    }
     this.sources.push(loaded.path);
     this.warnings.push(...loaded.warnings);
     this.loading.push(id);
@@ -439,7 +446,16 @@ class Resolver {
   expand(): void {
     const pending = this.entries.filter((e) => !e.immediate && e.value !== undefined);
     for (const e of pending) e.value = expandReferences(e.value!, '$', (k) => this.env[k]);
-    for (const e of pending) e.value = expandReferences(e.value!, '@', (k) => readAtSource(this.ctx, k, e.spec?.name ?? e.key));
+    for (const e of pending) {
+      e.value = expandReferences(e.value!, '@', (k) => {
+        try {
+          return readAtSource(this.ctx, k, e.spec?.name ?? e.key);
+        } catch (err) {
+          if (isUwsgiError(err) && e.origin.kind !== 'cli') throw new UwsgiError(err.code, `${err.message} (${where(e.origin).trim()})`, { cause: err });
+          throw err;
+        }
+      });
+    }
     for (const e of pending) e.value = expandReferences(e.value!, '%', (k) => evalPlaceholder(k, (n) => this.lookup(n)));
   }
 
