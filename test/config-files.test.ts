@@ -277,4 +277,12 @@ test('a file or @() source that cannot be read names the file and line that aske
   throwsCode(() => resolveOptions(['--ini', '/nonexistent/x.ini'], {}, root), 'UWSGI_ERR_CONFIG_FILE', /x\.ini: ENOENT: no such file or directory$/);
 });
 
+test('YAML: a %YAML directive and --- header are read, not taken for magic variables; a null key is an error', () => {
+  const y = file('directive.yaml', '%YAML 1.1\n---\nuwsgi:\n  workers: 2\n  log-format: %n\n');
+  const r = resolveOptions(['--yaml', y], {}, root);
+  assert.is(r.options.workers, 2);
+  assert.is(r.options['log-format'], 'directive');
+  throwsCode(() => resolveOptions(['--yaml', file('nullkey.yaml', 'uwsgi:\n  workers: 2\n  ~: 1\n')], {}, root), 'UWSGI_ERR_CONFIG_FILE', /empty or complex key in YAML file .*nullkey\.yaml line 3/);
+});
+
 test.run();

@@ -249,7 +249,12 @@ export function loadConfigFile(ctx: ConfigContext, given: string, format: Config
   // uwsgi-ts decision: a leading UTF-8 byte order mark (editors on Windows write one) is
   // not part of the text; uWSGI would read it as part of the first line, so `[uwsgi]`
   // went unseen (INI) or the file did not parse (JSON).
-  const raw = applyMagic(text.startsWith('\ufeff') ? text.slice(1) : text, ctx.magic);
+  const unmarked = text.startsWith('\ufeff') ? text.slice(1) : text;
+  // YAML directives (`%YAML 1.1`, `%TAG …`) are not magic variables: `%Y` would vanish and
+  // leave `AML 1.1` before the `---`, a document of its own
+  const raw = format === 'yaml'
+    ? unmarked.split('\n').map((l) => (/^%(YAML|TAG)[ \t]/.test(l) ? l : applyMagic(l, ctx.magic))).join('\n')
+    : applyMagic(unmarked, ctx.magic);
   const section = spec.section ?? DEFAULT_SECTION;
   switch (format) {
     case 'ini': {
@@ -347,7 +352,7 @@ export function parseYaml(text: string, section: string, path: string): { entrie
   const lines: number[] = [];
   for (const pair of block.items) {
     const keyNode = pair.key as YamlNode | null;
-    const key = keyNode !== null && isScalar(keyNode) ? String(keyNode.value) : '';
+    const key = keyNode !== null && isScalar(keyNode) && keyNode.value !== null ? String(keyNode.value) : '';
     const line = keyNode?.range ? lineCounter.linePos(keyNode.range[0]).line : 0;
     if (key === '') throw new UwsgiError('UWSGI_ERR_CONFIG_FILE', `empty or complex key in YAML file ${path}${line ? ` line ${line}` : ''}`);
     const value = deref(pair.value as YamlNode | null);
