@@ -156,6 +156,16 @@ test('a bad socket address or sharedarea value in a file names the file and its 
   assert.match(c.output, /\[UWSGI_ERR_ADDRESS\] malformed IPv6 address for option --socket: "\[::1\]3031" .* from environment variable UWSGI_SOCKET/);
 });
 
+test('a flag or --mule followed by a separate word: the error says the value needs "="', async () => {
+  const a = await runCliToExit(['--master', 'true', '--module', HELLO, '--http-socket', '127.0.0.1:0']);
+  assert.is(a.code, 1, a.output);
+  assert.ok(a.output.includes('[UWSGI_ERR_CONFIG_FILE] unable to load configuration from "true": --master takes a value only with "=" (--master=true)'), a.output);
+  const b = await runCliToExit(['--mule', 'jobs.ts', '--module', HELLO, '--http-socket', '127.0.0.1:0']);
+  assert.is(b.code, 1, b.output);
+  assert.ok(b.output.includes('unable to load configuration from "jobs.ts": --mule takes a value only with "=" (--mule=jobs.ts)'), b.output);
+  assert.not.match(a.output + b.output, /spawned uwsgi-ts worker/);
+});
+
 test('an app with no usable export, or one that throws at load, fails startup with exit 1', async () => {
   const a = await runCliToExit(['--http-socket', '127.0.0.1:0', '--module', path.join(FIXTURES, 'bad-export.ts')]);
   assert.is(a.code, 1);

@@ -224,6 +224,8 @@ class Resolver {
   readonly warnings: string[] = [];
   readonly loading: string[] = [];
   strict = false;
+  /** Bare arguments (by index) that directly follow a flag or optional-value option written without `=`. */
+  readonly afterValueless = new Map<number, string>();
   readonly ctx: ConfigContext;
 
   constructor(
@@ -337,6 +339,10 @@ class Resolver {
       const arg = argv[i];
       if (onlyBare || arg === '-' || !arg.startsWith('-')) {
         bare.push(arg);
+        // `--master true`: a flag takes its value only with `=`, so say so if this word is not a config file
+        const prev = i > 0 && !onlyBare ? /^--([^=]+)$/.exec(argv[i - 1]) : null;
+        const prevSpec = prev ? findOption(prev[1]) : undefined;
+        if (prevSpec && (isFlagKind(prevSpec.kind) || prevSpec.optionalValue)) this.afterValueless.set(bare.length - 1, prev![1]);
         continue;
       }
       if (arg === '--') {
@@ -389,9 +395,18 @@ class Resolver {
    * would read `.js` as JSON; `--json file.js` still does).
    */
   loadBareArguments(bare: readonly string[]): void {
-    for (const arg of bare) {
+    for (const [index, arg] of bare.entries()) {
       if (arg.startsWith('[')) continue;
       const file = splitConfigSpec(arg).file;
+      const valueless = this.afterValueless.get(index);
+      const format = formatFromExtension(file);
+      if (valueless !== undefined && (format === undefined || /\.(m|c)?[jt]s$/i.test(file))) {
+        throw new UwsgiError(
+          'UWSGI_ERR_CONFIG_FILE',
+          `unable to load configuration from ${echo(arg)}: --${valueless} takes a value only with "=" (--${valueless}=${arg}), ` +
+            'so this word is a bare argument, and bare arguments must be config files (.ini, .yaml, .yml, .json)',
+        );
+      }
       if (/\.(m|c)?[jt]s$/i.test(file)) {
         throw new UwsgiError(
           'UWSGI_ERR_CONFIG_FILE',
@@ -399,7 +414,6 @@ class Resolver {
             (/\.js$/i.test(file) ? ` (or read it as JSON config with --json ${arg})` : ''),
         );
       }
-      const format = formatFromExtension(file);
       if (format === undefined) {
         throw new UwsgiError(
           'UWSGI_ERR_CONFIG_FILE',
