@@ -217,6 +217,21 @@ function applyEntry(o: Mutable, spec: OptionSpec, raw: string | undefined, origi
   if (spec.impliesMaster) o.master = true;
 }
 
+/** The format of a file named by --include / --config / --inherit, by its extension. */
+function formatOf(value: string, optionName: string, origin: Origin): ConfigFormat {
+  const file = splitConfigSpec(value).file;
+  const format = file === '' ? 'ini' : formatFromExtension(file);
+  if (format === undefined) {
+    throw new UwsgiError(
+      'UWSGI_ERR_CONFIG_FILE',
+      `unable to load configuration from ${echo(value)} (option --${optionName}${where(origin)}): the extension must be .ini, .yaml, .yml, .json or .js`,
+    );
+  }
+  return format;
+}
+
+const MAX_INHERITED_FILES = 64;
+
 /** Mutable state of one resolution. */
 class Resolver {
   readonly entries: Entry[] = [];
@@ -224,6 +239,8 @@ class Resolver {
   readonly warnings: string[] = [];
   readonly loading: string[] = [];
   strict = false;
+  /** Names some `%(…)` refers to (gathered from raw values, before expansion). */
+  readonly referenced = new Set<string>();
   /** Bare arguments (by index) that directly follow a flag or optional-value option written without `=`. */
   readonly afterValueless = new Map<number, string>();
   readonly ctx: ConfigContext;
@@ -251,19 +268,7 @@ class Resolver {
       case 'include':
       case 'config': {
         if (value === undefined || value === '') throw missingValue(spec.name, origin);
-        let format: ConfigFormat | undefined;
-        if (spec.name === 'include' || spec.name === 'config') {
-          const file = splitConfigSpec(value).file;
-          format = file === '' ? 'ini' : formatFromExtension(file);
-          if (format === undefined) {
-            throw new UwsgiError(
-              'UWSGI_ERR_CONFIG_FILE',
-              `unable to load configuration from ${echo(value)} (option --${spec.name}${where(origin)}): the extension must be .ini, .yaml, .yml, .json or .js`,
-            );
-          }
-        } else {
-          format = spec.name as ConfigFormat;
-        }
+        const format = spec.name === 'include' || spec.name === 'config' ? formatOf(value, spec.name, origin) : (spec.name as ConfigFormat);
         this.loadFile(value, format, spec.name, origin);
         break;
       }
@@ -424,11 +429,31 @@ class Resolver {
     }
   }
 
+  /**
+   * `inherit` (spec §1): after expansion, each inherited file is loaded and its options are
+   * appended, never expanded (magic %-variables apply while the file is read). An inherited
+   * file may itself inherit; the number of inherited files is bounded.
+   */
+  loadInherited(): void {
+    let loads = 0;
+    const from = this.entries.length;
+    for (let i = 0; i < this.entries.length; i++) {
+      const e = this.entries[i];
+      if (e.spec?.name !== 'inherit') continue;
+      if (e.value === undefined || e.value === '') throw missingValue('inherit', e.origin);
+      if (++loads > MAX_INHERITED_FILES) {
+        throw new UwsgiError('UWSGI_ERR_CONFIG_FILE', `more than ${MAX_INHERITED_FILES} inherited config files (option --inherit ${echo(e.value)}${where(e.origin)}): do they inherit each other in a loop?`);
+      }
+      this.loadFile(e.value, formatOf(e.value, 'inherit', e.origin), 'inherit', e.origin);
+    }
+    if (this.entries.length > from) this.checkUnknown(from);
+  }
+
   /** Unknown keys from files and --set: placeholders if referenced by some %(…), else errors; --strict rejects them all. */
-  checkUnknown(): void {
-    const referenced = new Set<string>();
-    for (const e of this.entries) if (e.value !== undefined) for (const n of referencedNames(e.value)) referenced.add(n);
-    for (const e of this.entries) {
+  checkUnknown(from = 0): void {
+    const referenced = this.referenced;
+    for (const e of this.entries.slice(from)) if (e.value !== undefined) for (const n of referencedNames(e.value)) referenced.add(n);
+    for (const e of this.entries.slice(from)) {
       if (e.spec || e.explicitPlaceholder || e.origin.kind === 'env' || e.origin.kind === 'cli') continue;
       const hint = UWSGI_OPTION_NAMES.has(e.key) ? undefined : suggestOption(e.key);
       const suggestion = hint ? ` (did you mean "${hint}"?)` : UWSGI_OPTION_NAMES.has(e.key) ? `: ${NOT_IMPLEMENTED}` : '';
@@ -522,6 +547,7 @@ export function resolveOptions(argv: string[], env: NodeJS.ProcessEnv, cwd: stri
   r.loadBareArguments(bare);
   r.checkUnknown();
   r.expand();
+  r.loadInherited();
   return r.result();
 }
 
