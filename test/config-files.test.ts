@@ -27,7 +27,7 @@ function file(name: string, text: string): string {
   return p;
 }
 
-function throwsCode(fn: () => unknown, code: UwsgiErrorCode, message?: RegExp): void {
+function throwsCode(fn: () => unknown, code: UwsgiErrorCode, message?: string | RegExp): void {
   try {
     fn();
   } catch (e) {
@@ -283,6 +283,16 @@ test('YAML: a %YAML directive and --- header are read, not taken for magic varia
   assert.is(r.options.workers, 2);
   assert.is(r.options['log-format'], 'directive');
   throwsCode(() => resolveOptions(['--yaml', file('nullkey.yaml', 'uwsgi:\n  workers: 2\n  ~: 1\n')], {}, root), 'UWSGI_ERR_CONFIG_FILE', /empty or complex key in YAML file .*nullkey\.yaml line 3/);
+});
+
+test('JSON: errors about a key or value name the file and its line', () => {
+  const text = '{\n  "other": {"workers": "x", "a": [1,\n 2]},\n  "uwsgi": {\n    "master": true,\n    "socket": [\n      ":1",\n      ":2"\n    ],\n    "log-format": "a\\"}b",\n    "workers": "abc"\n  }\n}\n';
+  assert.equal(parseJson(text, 'uwsgi', '/x.json').lines, [5, 7, 8, 10, 11]);
+  const p = file('lines.json', text);
+  throwsCode(() => resolveOptions(['--json', p], {}, root), 'UWSGI_ERR_OPTION_VALUE', `invalid value for option --workers in ${p} line 11: "abc" (expected a whole number ≥ 1)`);
+  const q = file('lines2.json', '{"uwsgi": {\n  "workers": 2,\n  "workerz": 3\n}}\n');
+  throwsCode(() => resolveOptions(['--json', q], {}, root), 'UWSGI_ERR_UNKNOWN_OPTION', `unknown option "workerz" in ${q} line 3 (did you mean "workers"?)`);
+  throwsCode(() => parseJson('{"uwsgi":{\n"socket":[":1",\n{"a":1}]}}', 'uwsgi', '/z.json'), 'UWSGI_ERR_CONFIG_FILE', /"socket" in JSON file \/z\.json line 3/);
 });
 
 test.run();

@@ -483,8 +483,99 @@ function lineOf(text: string, offset: number): number {
   return line;
 }
 
-/** JSON text → entries of the top-level object `section` (spec §2.4). */
-export function parseJson(text: string, section: string, path: string): { entries: Array<[string, string]>; warnings: string[] } {
+/**
+ * Lines of the members of the top-level object `section` in `text` (JSON that JSON.parse
+ * accepted): key → the 1-based line of the key and of each element when the value is an
+ * array. A key written twice keeps its last occurrence, as JSON.parse does.
+ */
+export function jsonMemberLines(text: string, section: string): Map<string, { line: number; items: number[] }> {
+  const found = new Map<string, { line: number; items: number[] }>();
+  let i = 0;
+  let line = 1;
+  const ws = (): void => {
+    for (; i < text.length; i++) {
+      const c = text[i];
+      if (c === '\n') line++;
+      else if (c !== ' ' && c !== '\t' && c !== '\r') return;
+    }
+  };
+  const str = (): string => {
+    const from = i;
+    for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++;
+    i++;
+    return JSON.parse(text.slice(from, i)) as string;
+  };
+  // skip any value (strings cannot hold raw newlines in valid JSON; count the others)
+  const skip = (): void => {
+    ws();
+    const c = text[i];
+    if (c === '"') return void str();
+    if (c === '{' || c === '[') {
+      i++;
+      for (;;) {
+        ws();
+        if (text[i] === '}' || text[i] === ']') return void i++;
+        if (c === '{') {
+          str();
+          ws();
+          i++; // ':'
+        }
+        skip();
+        ws();
+        if (text[i] === ',') i++;
+      }
+    }
+    while (i < text.length && !/[\s,\]}]/.test(text[i])) i++;
+  };
+  const members = (visit: (key: string) => boolean): void => {
+    ws();
+    if (text[i] !== '{') return;
+    i++;
+    for (;;) {
+      ws();
+      if (i >= text.length || text[i] === '}') return;
+      const key = str();
+      ws();
+      i++; // ':'
+      if (!visit(key)) skip();
+      ws();
+      if (text[i] === ',') i++;
+    }
+  };
+  members((top) => {
+    if (top !== section) return false;
+    ws();
+    if (text[i] !== '{') return false;
+    members((key) => {
+      const at = line;
+      ws();
+      if (text[i] !== '[') {
+        found.set(key, { line: at, items: [] });
+        return false;
+      }
+      const items: number[] = [];
+      i++;
+      for (;;) {
+        ws();
+        if (text[i] === ']') {
+          i++;
+          break;
+        }
+        items.push(line);
+        skip();
+        ws();
+        if (text[i] === ',') i++;
+      }
+      found.set(key, { line: at, items });
+      return true;
+    });
+    return true;
+  });
+  return found;
+}
+
+/** JSON text → entries of the top-level object `section` (spec §2.4), with the line of each. */
+export function parseJson(text: string, section: string, path: string): { entries: Array<[string, string]>; lines: number[]; warnings: string[] } {
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -498,12 +589,24 @@ export function parseJson(text: string, section: string, path: string): { entrie
   if (block === null || typeof block !== 'object' || Array.isArray(block)) {
     throw new UwsgiError('UWSGI_ERR_CONFIG_SECTION', `you must define a object named ${section} in your JSON data (${path})`);
   }
+  const where = jsonMemberLines(text, section);
   const entries: Array<[string, string]> = [];
+  const lines: number[] = [];
   for (const [key, v] of Object.entries(block as Record<string, unknown>)) {
-    if (Array.isArray(v)) for (const item of v) entries.push([key, jsonScalarText(item, key, path)]);
-    else entries.push([key, jsonScalarText(v, key, path)]);
+    const at = where.get(key);
+    const file = at ? `${path} line ${at.line}` : path;
+    if (Array.isArray(v)) {
+      v.forEach((item, k) => {
+        const itemLine = at?.items[k] ?? at?.line ?? 0;
+        entries.push([key, jsonScalarText(item, key, itemLine ? `${path} line ${itemLine}` : path)]);
+        lines.push(itemLine);
+      });
+    } else {
+      entries.push([key, jsonScalarText(v, key, file)]);
+      lines.push(at?.line ?? 0);
+    }
   }
-  return { entries, warnings: [] };
+  return { entries, lines, warnings: [] };
 }
 
 /**
