@@ -13,7 +13,7 @@ import { installSignals } from './master/signals.js';
 
 async function main(argv: string[]): Promise<number> {
   const resolved = resolveOptions(argv, process.env, process.cwd());
-  for (const w of resolved.warnings) log.line(w);
+  for (const line of resolved.log) log.line(line);
   const o = resolved.options;
   if (o.help) {
     process.stdout.write(renderHelp());

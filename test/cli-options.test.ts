@@ -166,6 +166,20 @@ test('a flag or --mule followed by a separate word: the error says the value nee
   assert.not.match(a.output + b.output, /spawned uwsgi-ts worker/);
 });
 
+test('each config file read is logged as uWSGI logs it, before its warnings', async () => {
+  const ini = path.join(dir, 'logged.ini');
+  writeFileSync(ini, `[uwsgi]\nworkers = 2\n`);
+  const yml = path.join(dir, 'logged.yaml');
+  writeFileSync(yml, `uwsgi:\n  workers: 1\n`);
+  const r = await runCliToExit(['--ini', `${ini}:nope`, '--yaml', yml, '--http-socket', '127.0.0.1:0']);
+  assert.is(r.code, 1, r.output); // no --module
+  const lines = r.output.split('\n');
+  const at = lines.indexOf(`[uWSGI] getting INI configuration from ${ini}`);
+  assert.ok(at >= 0, r.output);
+  assert.match(lines[at + 1], /WARNING: Can't find section "nope"/);
+  assert.is(lines[at + 2], `[uWSGI] getting YAML configuration from ${yml}`);
+});
+
 test('an app with no usable export, or one that throws at load, fails startup with exit 1', async () => {
   const a = await runCliToExit(['--http-socket', '127.0.0.1:0', '--module', path.join(FIXTURES, 'bad-export.ts')]);
   assert.is(a.code, 1);

@@ -46,6 +46,11 @@ export interface ResolveResult {
   sources: string[];
   /** Non-fatal problems (missing INI/YAML sections), one line each. */
   warnings: string[];
+  /**
+   * What uWSGI logs while reading its configuration, in order: `[uWSGI] getting INI
+   * configuration from <file>` for each file loaded, and the warnings.
+   */
+  log: string[];
 }
 
 type Origin =
@@ -237,6 +242,7 @@ class Resolver {
   readonly entries: Entry[] = [];
   readonly sources: string[] = [];
   readonly warnings: string[] = [];
+  readonly log: string[] = [];
   readonly loading: string[] = [];
   strict = false;
   /** Names some `%(…)` refers to (gathered from raw values, before expansion). */
@@ -305,6 +311,7 @@ class Resolver {
       const chain = [...this.loading, id].map((s) => s.replace(/:$/, '')).join(' → ');
       throw new UwsgiError('UWSGI_ERR_CONFIG_FILE', `config files include each other in a loop (option --${optionName} ${echo(given)}${where(origin)}): ${chain}`);
     }
+    this.log.push(`[uWSGI] getting ${format.toUpperCase()} configuration from ${file}`);
     let loaded;
     try {
       loaded = loadConfigFile(this.ctx, given, format);
@@ -315,6 +322,7 @@ class Resolver {
     }
     this.sources.push(loaded.path);
     this.warnings.push(...loaded.warnings);
+    this.log.push(...loaded.warnings);
     this.loading.push(id);
     try {
       loaded.entries.forEach(([k, v], i) => this.add(k, v, { kind: 'file', path: loaded.path, line: loaded.lines?.[i] }));
@@ -511,7 +519,7 @@ class Resolver {
         if (e.origin.kind !== 'env') list.push([e.key, e.value ?? '']);
       }
     }
-    return { options: o as ResolvedOptions, list, placeholders, sources: this.sources, warnings: this.warnings };
+    return { options: o as ResolvedOptions, list, placeholders, sources: this.sources, warnings: this.warnings, log: this.log };
   }
 }
 
