@@ -344,4 +344,11 @@ test('inherit: the file is loaded after expansion, its options appended unexpand
   throwsCode(() => run(['--inherit', file('inh-typo.ini', '[uwsgi]\nworkerz = 2\n')]), 'UWSGI_ERR_UNKNOWN_OPTION', /unknown option "workerz" in .*inh-typo\.ini line 2/);
 });
 
+test('--no-<flag> is not an option: the error says how to switch the flag off', () => {
+  throwsCode(() => run(['--no-master']), 'UWSGI_ERR_UNKNOWN_OPTION', 'unknown option --no-master: there are no --no-* options; to switch --master off write --master=false');
+  throwsCode(() => run(['--no-disable-logging']), 'UWSGI_ERR_UNKNOWN_OPTION', /to switch --disable-logging off write --disable-logging=false/);
+  throwsCode(() => run(['--no-workers']), 'UWSGI_ERR_UNKNOWN_OPTION', /^unknown option --no-workers/);
+  assert.is(run(['--master=false']).options.master, false);
+});
+
 test.run();

@@ -118,6 +118,10 @@ function unknownOnCommandLine(written: string): UwsgiError {
   if (written.startsWith('--') && UWSGI_OPTION_NAMES.has(name)) {
     return new UwsgiError('UWSGI_ERR_UNKNOWN_OPTION', `unknown option ${written}: ${NOT_IMPLEMENTED}`);
   }
+  const negated = written.startsWith('--no-') ? findOption(name.slice(3)) : undefined;
+  if (negated && isFlagKind(negated.kind)) {
+    return new UwsgiError('UWSGI_ERR_UNKNOWN_OPTION', `unknown option ${written}: there are no --no-* options; to switch --${negated.name} off write --${negated.name}=false`);
+  }
   const uwsgiLong = written.startsWith('--') ? undefined : UWSGI_SHORT_OPTIONS[name];
   if (uwsgiLong !== undefined && findOption(uwsgiLong)) {
     return new UwsgiError('UWSGI_ERR_UNKNOWN_OPTION', `unknown option ${written}: in uWSGI it is --${uwsgiLong}; uwsgi-ts has no short letter for it, write --${uwsgiLong}`);
