@@ -351,4 +351,12 @@ test('--no-<flag> is not an option: the error says how to switch the flag off', 
   assert.is(run(['--master=false']).options.master, false);
 });
 
+test('env: a UWSGI_ variable for a uWSGI option uwsgi-ts lacks is a warning, not silently dropped', () => {
+  const r = run([], { UWSGI_CHDIR: '/srv', UWSGI_MY_THING: 'x', UWSGI_WORKERS: '2' });
+  assert.equal(r.warnings, ['*** WARNING: environment variable UWSGI_CHDIR sets --chdir, a uWSGI option that uwsgi-ts does not implement (docs/options.md lists the supported ones): ignored ***']);
+  assert.equal(r.log, r.warnings);
+  assert.is(r.options.workers, 2);
+  assert.is(r.placeholders.get('my-thing'), 'x');
+});
+
 test.run();

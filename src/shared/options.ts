@@ -340,6 +340,12 @@ class Resolver {
       if (value === undefined || !variable.startsWith('UWSGI_') || variable.startsWith('UWSGI_TS_') || ENV_SKIP.has(variable)) continue;
       const key = variable.slice(6).toLowerCase().replace(/_/g, '-');
       if (key === '') continue;
+      if (!findOption(key) && UWSGI_OPTION_NAMES.has(key)) {
+        // kept as a placeholder like any unknown variable, but not silently: uWSGI would apply it
+        const w = `*** WARNING: environment variable ${variable} sets --${key}, ${NOT_IMPLEMENTED}: ignored ***`;
+        this.warnings.push(w);
+        this.log.push(w);
+      }
       this.add(key, value, { kind: 'env', variable });
     }
   }
