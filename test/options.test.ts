@@ -359,4 +359,11 @@ test('env: a UWSGI_ variable for a uWSGI option uwsgi-ts lacks is a warning, not
   assert.is(r.placeholders.get('my-thing'), 'x');
 });
 
+test('a whole number that is too large: the error says where the range ends', () => {
+  throwsCode(() => run(['--workers', '99999999999']), 'UWSGI_ERR_OPTION_VALUE', 'invalid value for option --workers: "99999999999" (expected a whole number between 1 and 2147483647)');
+  throwsCode(() => run(['--limit-post', '99999999999999999999']), 'UWSGI_ERR_OPTION_VALUE', /\(expected a whole number between 0 and 9007199254740991\)$/);
+  throwsCode(() => run(['--workers', '-5']), 'UWSGI_ERR_OPTION_VALUE', 'invalid value for option --workers: "-5" (expected a whole number ≥ 1)');
+  assert.is(run(['--buffer-size', '70000']).options['buffer-size'], 65535);
+});
+
 test.run();

@@ -148,7 +148,9 @@ function parseWhole(spec: OptionSpec, value: string, origin: Origin): number {
   const t = value.trim();
   if (!/^[+-]?\d+$/.test(t)) throw badValue(spec.name, origin, value, expected + (spec.kind === 'mb' ? ' of megabytes' : ''));
   const n = Number(t);
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw badValue(spec.name, origin, value, expected);
+  // a whole number that is too large: say where the range ends
+  if (!Number.isSafeInteger(n) || n > max) throw badValue(spec.name, origin, value, `a whole number between ${min} and ${max}`);
+  if (n < min) throw badValue(spec.name, origin, value, expected);
   if (spec.cap && spec.max !== undefined && n > spec.max) return spec.max;
   if (spec.kind === 'mb') {
     const bytes = n * 1048576;
