@@ -180,6 +180,13 @@ test('each config file read is logged as uWSGI logs it, before its warnings', as
   assert.is(lines[at + 2], `[uWSGI] getting YAML configuration from ${yml}`);
 });
 
+test('a config read from stdin (--ini -): errors say "standard input" and the line', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const r = spawnSync(process.execPath, [path.join(FIXTURES, '..', '..', 'dist', 'cli.js'), '--ini', '-'], { input: '[uwsgi]\nworkers = abc\n', encoding: 'utf8', timeout: 20_000 });
+  assert.is(r.status, 1, r.stderr);
+  assert.ok(r.stderr.includes('[UWSGI_ERR_OPTION_VALUE] invalid value for option --workers in standard input line 2: "abc"'), r.stderr);
+});
+
 test('an app with no usable export, or one that throws at load, fails startup with exit 1', async () => {
   const a = await runCliToExit(['--http-socket', '127.0.0.1:0', '--module', path.join(FIXTURES, 'bad-export.ts')]);
   assert.is(a.code, 1);

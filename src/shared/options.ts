@@ -100,7 +100,8 @@ function where(origin: Origin): string {
 }
 
 function fileAndLine(origin: { readonly path: string; readonly line?: number }): string {
-  return origin.line ? `${origin.path} line ${origin.line}` : origin.path;
+  const name = origin.path === '-' ? 'standard input' : origin.path;
+  return origin.line ? `${name} line ${origin.line}` : name;
 }
 
 function missingValue(name: string, origin: Origin): UwsgiError {
