@@ -295,4 +295,11 @@ test('JSON: errors about a key or value name the file and its line', () => {
   throwsCode(() => parseJson('{"uwsgi":{\n"socket":[":1",\n{"a":1}]}}', 'uwsgi', '/z.json'), 'UWSGI_ERR_CONFIG_FILE', /"socket" in JSON file \/z\.json line 3/);
 });
 
+test('JSON that only %-magic variables broke: the parse error says so and how to write a literal %', () => {
+  const p = file('percent.json', '{"uwsgi": {\n  "log-format": "100%"\n}}\n');
+  throwsCode(() => resolveOptions(['--json', p], {}, root), 'UWSGI_ERR_CONFIG_FILE', /^error parsing JSON data in .*percent\.json: line 2: .*\(the file is valid JSON before %-magic variables are replaced: .* write %% for a literal %\)$/);
+  assert.is(resolveOptions(['--json', file('percent2.json', '{"uwsgi": {"log-format": "100%%"}}')], {}, root).options['log-format'], '100%');
+  throwsCode(() => resolveOptions(['--json', file('broken2.json', '{"uwsgi": {"a": }}')], {}, root), 'UWSGI_ERR_CONFIG_FILE', /^error parsing JSON data in .*broken2\.json: line 1: [^(]*$/);
+});
+
 test.run();

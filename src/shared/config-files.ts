@@ -270,7 +270,28 @@ export function loadConfigFile(ctx: ConfigContext, given: string, format: Config
       return { path, ...parseYaml(raw, section, path) };
     case 'json':
       if (badLines.length > 0) throw notUtf8('JSON file', path, badLines[0], text);
-      return { path, ...parseJson(raw, section, path) };
+      try {
+        return { path, ...parseJson(raw, section, path) };
+      } catch (e) {
+        // valid JSON that magic variables broke: `"100%"` lost `%"` (uWSGI reads files the same way)
+        if (e instanceof UwsgiError && e.message.startsWith('error parsing JSON') && parsesAsJson(unmarked)) {
+          throw new UwsgiError(
+            'UWSGI_ERR_CONFIG_FILE',
+            `${e.message} (the file is valid JSON before %-magic variables are replaced: a % followed by a character that is not a magic variable removes both; write %% for a literal %)`,
+            { cause: e },
+          );
+        }
+        throw e;
+      }
+  }
+}
+
+function parsesAsJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false; // only a hint for an error already being reported
   }
 }
 
