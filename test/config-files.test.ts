@@ -300,6 +300,9 @@ test('JSON that only %-magic variables broke: the parse error says so and how to
   throwsCode(() => resolveOptions(['--json', p], {}, root), 'UWSGI_ERR_CONFIG_FILE', /^error parsing JSON data in .*percent\.json: line 2: .*\(the file is valid JSON before %-magic variables are replaced: .* write %% for a literal %\)$/);
   assert.is(resolveOptions(['--json', file('percent2.json', '{"uwsgi": {"log-format": "100%%"}}')], {}, root).options['log-format'], '100%');
   throwsCode(() => resolveOptions(['--json', file('broken2.json', '{"uwsgi": {"a": }}')], {}, root), 'UWSGI_ERR_CONFIG_FILE', /^error parsing JSON data in .*broken2\.json: line 1: [^(]*$/);
+  const y = file('percent.yaml', 'uwsgi:\n  log-format: "100%"\n');
+  throwsCode(() => resolveOptions(['--yaml', y], {}, root), 'UWSGI_ERR_CONFIG_FILE', /^error parsing YAML file .*percent\.yaml line \d+: .*\(the file is valid YAML before %-magic variables/);
+  assert.is(resolveOptions(['--yaml', file('percent2.yaml', 'uwsgi:\n  log-format: 100%\n')], {}, root).options['log-format'], '100%');
 });
 
 test.run();

@@ -267,22 +267,29 @@ export function loadConfigFile(ctx: ConfigContext, given: string, format: Config
     }
     case 'yaml':
       if (badLines.length > 0) throw notUtf8('YAML file', path, badLines[0], text);
-      return { path, ...parseYaml(raw, section, path) };
+      return { path, ...withMagicHint('YAML', () => parseYaml(raw, section, path), () => parseDocument(unmarked).errors.length === 0) };
     case 'json':
       if (badLines.length > 0) throw notUtf8('JSON file', path, badLines[0], text);
-      try {
-        return { path, ...parseJson(raw, section, path) };
-      } catch (e) {
-        // valid JSON that magic variables broke: `"100%"` lost `%"` (uWSGI reads files the same way)
-        if (e instanceof UwsgiError && e.message.startsWith('error parsing JSON') && parsesAsJson(unmarked)) {
-          throw new UwsgiError(
-            'UWSGI_ERR_CONFIG_FILE',
-            `${e.message} (the file is valid JSON before %-magic variables are replaced: a % followed by a character that is not a magic variable removes both; write %% for a literal %)`,
-            { cause: e },
-          );
-        }
-        throw e;
-      }
+      return { path, ...withMagicHint('JSON', () => parseJson(raw, section, path), () => parsesAsJson(unmarked)) };
+  }
+}
+
+/**
+ * Run a parse; when it fails with a syntax error but the text parses before the magic
+ * variables were replaced (`"100%"` lost `%"`, as it would in uWSGI), say so.
+ */
+function withMagicHint<T>(format: 'YAML' | 'JSON', parse: () => T, parsesWithoutMagic: () => boolean): T {
+  try {
+    return parse();
+  } catch (e) {
+    if (e instanceof UwsgiError && e.message.startsWith(`error parsing ${format}`) && parsesWithoutMagic()) {
+      throw new UwsgiError(
+        'UWSGI_ERR_CONFIG_FILE',
+        `${e.message} (the file is valid ${format} before %-magic variables are replaced: a % followed by a character that is not a magic variable removes both; write %% for a literal %)`,
+        { cause: e },
+      );
+    }
+    throw e;
   }
 }
 
