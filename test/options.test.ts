@@ -366,4 +366,11 @@ test('a whole number that is too large: the error says where the range ends', ()
   assert.is(run(['--buffer-size', '70000']).options['buffer-size'], 65535);
 });
 
+test('a config file named with $() or %() that cannot be opened: the error says these are not expanded there', () => {
+  const ini = file('imm.ini', '[uwsgi]\nini = $(CONF_DIR)/x.ini\n');
+  throwsCode(() => run(['--ini', ini], { CONF_DIR: dir }), 'UWSGI_ERR_CONFIG_FILE', /\$\(CONF_DIR\)\/x\.ini: ENOENT.* \(option --ini in .*imm\.ini line 2\); --ini is read at once, so \$\(\), @\(\) and %\(\) in its value are not expanded \(magic variables such as %d are\)$/);
+  throwsCode(() => run(['--yaml', '%(dir)/a.yaml']), 'UWSGI_ERR_CONFIG_FILE', /--yaml is read at once/);
+  throwsCode(() => run(['--yaml', 'nope.yaml']), 'UWSGI_ERR_CONFIG_FILE', /nope\.yaml: ENOENT: no such file or directory$/);
+});
+
 test.run();

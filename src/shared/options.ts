@@ -323,9 +323,15 @@ class Resolver {
     try {
       loaded = loadConfigFile(this.ctx, given, format);
     } catch (e) {
+      if (!isUwsgiError(e)) throw e;
       // a file named inside another file: say where it was named
-      if (isUwsgiError(e) && origin.kind !== 'cli') throw new UwsgiError(e.code, `${e.message} (option --${optionName}${where(origin)})`, { cause: e });
-      throw e;
+      let message = origin.kind !== 'cli' ? `${e.message} (option --${optionName}${where(origin)})` : e.message;
+      // `ini = $(DIR)/x.ini`: config-loading options are immediate, so their values are never expanded
+      if (/[$%@]\(/.test(given) && e.message.startsWith('cannot open')) {
+        message += `; --${optionName} is read at once, so $(), @() and %() in its value are not expanded (magic variables such as %d are)`;
+      }
+      if (message === e.message) throw e;
+      throw new UwsgiError(e.code, message, { cause: e });
     }
     this.sources.push(loaded.path);
     this.warnings.push(...loaded.warnings);
