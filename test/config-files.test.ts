@@ -305,4 +305,12 @@ test('JSON that only %-magic variables broke: the parse error says so and how to
   assert.is(resolveOptions(['--yaml', file('percent2.yaml', 'uwsgi:\n  log-format: 100%\n')], {}, root).options['log-format'], '100%');
 });
 
+test('INI: a line ending in a single % joins the next line (as uWSGI); a warning names the line', () => {
+  const p = file('eol-percent.ini', '[uwsgi]\n; load at 100%\nworkers = 2\nlog-format = 50%%\nmaster\n');
+  const r = resolveOptions(['--ini', p], {}, root);
+  assert.is(r.options.workers, 1); // swallowed into the comment, as uWSGI does
+  assert.is(r.options['log-format'], '50%');
+  assert.equal(r.warnings, [`*** WARNING: ${p} line 2 ends with a single %: it removes the line break, joining line 3 onto it (as in uWSGI); write %% for a literal % ***`]);
+});
+
 test.run();

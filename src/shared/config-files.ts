@@ -263,7 +263,10 @@ export function loadConfigFile(ctx: ConfigContext, given: string, format: Config
       // bytes that are not UTF-8 only matter on lines that are read (not comments, not other sections)
       const bad = ini.lines.find((l) => badLines.includes(l));
       if (bad !== undefined) throw notUtf8('INI file', path, bad, text);
-      return { path, ...ini };
+      const joined = linesEndingInMagic(unmarked).map(
+        (l) => `*** WARNING: ${path} line ${l} ends with a single %: it removes the line break, joining line ${l + 1} onto it (as in uWSGI); write %% for a literal % ***`,
+      );
+      return { path, ...ini, warnings: [...joined, ...ini.warnings] };
     }
     case 'yaml':
       if (badLines.length > 0) throw notUtf8('YAML file', path, badLines[0], text);
@@ -291,6 +294,26 @@ function withMagicHint<T>(format: 'YAML' | 'JSON', parse: () => T, parsesWithout
     }
     throw e;
   }
+}
+
+/** 1-based lines whose line break a `%` removes (`a = 100%` then a newline), scanning as applyMagic does. */
+export function linesEndingInMagic(text: string): number[] {
+  const found: number[] = [];
+  let line = 1;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '%' && i + 1 < text.length) {
+      const next = text[i + 1];
+      if (next === '\n') {
+        found.push(line);
+        line++;
+      }
+      i++;
+    } else if (ch === '\n') {
+      line++;
+    }
+  }
+  return found;
 }
 
 function parsesAsJson(text: string): boolean {
