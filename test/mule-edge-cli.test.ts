@@ -1,0 +1,64 @@
+// Edge cases of the mule options and API, through the real CLI (node dist/cli.js; run
+// `npm run build` first). Every wait is bounded; every server is stopped.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { runCli, runCliToExit } from './helpers/cli.js';
+
+const APP = 'test/fixtures/mule-app.ts';
+const BASE = ['--http-socket', '127.0.0.1:0', '--module', APP, '--mule-reload-mercy', '5'];
+const dir = mkdtempSync(path.join(os.tmpdir(), 'mule-edge-'));
+const at = (f: string): string => path.join(dir, f);
+mkdirSync(at('dir.mjs'));
+writeFileSync(at('notes.txt'), 'not a module\n');
+writeFileSync(at('exports.mjs'), [
+  'export class Job { run() {} }',
+  'export const answer = 42;',
+  "export default async function () { console.log('default export ran in mule'); }",
+].join('\n'));
+
+/** The CLI refuses `args`: exit 1, a coded error line naming what `parts` say, no thread started. */
+async function refuses(args: string[], code: string, parts: string[], opts: { threadsMayStart?: boolean } = {}): Promise<string> {
+  const r = await runCliToExit([...BASE, ...args]);
+  assert.is(r.code, 1, r.output);
+  const line = r.output.split('\n').find((l) => l.startsWith('uwsgi-ts: [')) ?? '';
+  assert.ok(line.startsWith(`uwsgi-ts: [${code}]`), r.output);
+  for (const p of parts) assert.ok(line.includes(p), `${JSON.stringify(line)} should include ${JSON.stringify(p)}`);
+  if (!opts.threadsMayStart) assert.not.match(r.output, /spawned/, 'refused before any thread starts');
+  assert.not.match(r.output, /^\s+at /m, 'no stack trace');
+  return line;
+}
+
+test('--mule=DIR (a directory named like a module): coded error, exit 1 before threads', async () => {
+  await refuses([`--mule=${at('dir.mjs')}`], 'UWSGI_ERR_MULE_SPEC', [`--mule "${at('dir.mjs')}"`, 'is a directory']);
+  await refuses([`--mule=${at('dir.mjs')}:run()`], 'UWSGI_ERR_MULE_SPEC', ['is a directory']);
+});
+
+test('--mule=missing file: coded error, exit 1 before threads', async () => {
+  await refuses([`--mule=${at('missing.mjs')}`], 'UWSGI_ERR_MULE_SPEC', ['no such file']);
+  await refuses([`--mule=${at('missing.mjs')}:run()`], 'UWSGI_ERR_MULE_SPEC', ['no such file']);
+});
+
+test('--mule=FILE:fn() with a FILE that is not a module: coded error, exit 1 before threads', async () => {
+  await refuses([`--mule=${at('notes.txt')}:fn()`], 'UWSGI_ERR_MULE_SPEC', [`--mule "${at('notes.txt')}:fn()"`, 'not a JavaScript or TypeScript module']);
+});
+
+test('--mule=FILE:Class() / FILE:const(): coded error naming the export, exit 1 (found by the first mule)', async () => {
+  await refuses([`--mule=${at('exports.mjs')}:Job()`], 'UWSGI_ERR_MULE_SPEC', ['"Job"', 'is a class, not a function'], { threadsMayStart: true });
+  await refuses([`--mule=${at('exports.mjs')}:answer`], 'UWSGI_ERR_MULE_SPEC', ['"answer"', 'it is number'], { threadsMayStart: true });
+});
+
+test('--mule=FILE:default runs the default export', async () => {
+  const s = await runCli([...BASE, `--mule=${at('exports.mjs')}:default`]);
+  try {
+    await s.waitFor(/default export ran in mule/);
+  } finally {
+    await s.stop('SIGTERM', 15_000);
+  }
+  assert.not.match(s.output(), /UWSGI_ERR/);
+});
+
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+test.run();
