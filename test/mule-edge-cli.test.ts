@@ -60,5 +60,13 @@ test('--mule=FILE:default runs the default export', async () => {
   assert.not.match(s.output(), /UWSGI_ERR/);
 });
 
+test('--mule job.mjs (a space, not =): the stray argument error hints --mule=job.mjs', async () => {
+  await refuses(['--mule', 'job.mjs'], 'UWSGI_ERR_CONFIG_FILE', ['"job.mjs"', 'did you mean --mule=job.mjs?']);
+  await refuses(['--mule', 'jobs()'], 'UWSGI_ERR_CONFIG_FILE', ['"jobs()"', 'did you mean --mule=jobs()?']);
+  // not after --mule: the usual hint
+  const line = await refuses(['--mules', '1', 'job.mjs'], 'UWSGI_ERR_CONFIG_FILE', ['serve it with --module job.mjs']);
+  assert.not.match(line, /did you mean/);
+});
+
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 test.run();
