@@ -68,5 +68,10 @@ test('--mule job.mjs (a space, not =): the stray argument error hints --mule=job
   assert.not.match(line, /did you mean/);
 });
 
+test('--mule-msg-size above 64 MiB: coded error naming the option and the cap, exit 1 before threads (was a RangeError stack)', async () => {
+  await refuses(['--mules', '1', '--mule-msg-size', '1000000000'], 'UWSGI_ERR_OPTION_VALUE',
+    ['--mule-msg-size: "1000000000"', 'between 1 and 67108864']);
+});
+
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 test.run();

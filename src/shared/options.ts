@@ -124,7 +124,10 @@ function parseWhole(spec: OptionSpec, value: string, origin: Origin): number {
   const t = value.trim();
   if (!/^[+-]?\d+$/.test(t)) throw badValue(spec.name, origin, value, expected + (spec.kind === 'mb' ? ' of megabytes' : ''));
   const n = Number(t);
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw badValue(spec.name, origin, value, expected);
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    // above the C int range: say so, not just "≥ min"
+    throw badValue(spec.name, origin, value, n > max ? `a whole number between ${min} and ${max}` : expected);
+  }
   if (spec.cap && spec.max !== undefined && n > spec.max) return spec.max;
   if (spec.kind === 'mb') {
     const bytes = n * 1048576;
