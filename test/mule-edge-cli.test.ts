@@ -5,7 +5,8 @@ import * as assert from 'uvu/assert';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runCli, runCliToExit } from './helpers/cli.js';
+import { runCli, runCliToExit, type RunningServer } from './helpers/cli.js';
+import { request } from './helpers/http.js';
 
 const APP = 'test/fixtures/mule-app.ts';
 const BASE = ['--http-socket', '127.0.0.1:0', '--module', APP, '--mule-reload-mercy', '5'];
@@ -72,6 +73,55 @@ test('--mule-msg-size above 64 MiB: coded error naming the option and the cap, e
   await refuses(['--mules', '1', '--mule-msg-size', '1000000000'], 'UWSGI_ERR_OPTION_VALUE',
     ['--mule-msg-size: "1000000000"', 'between 1 and 67108864']);
 });
+
+const EDGE = ['--http-socket', '127.0.0.1:0', '--module', 'test/fixtures/mule-edge-app.ts', '--mule-reload-mercy', '5'];
+
+async function withEdge(args: string[], body: (s: RunningServer) => Promise<void>): Promise<void> {
+  const s = await runCli([...EDGE, ...args]);
+  try {
+    await body(s);
+  } finally {
+    await s.stop('SIGTERM', 15_000);
+  }
+}
+
+const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+test('muleGetMsg({ timeoutMs: 2^33 }) and muleGetMsgSync({ timeout: 1e7 }) wait: no overflow, no early timeout', () => withEdge(
+  ['--mule=longWait()', '--mule=longWaitSync()'],
+  async (s) => {
+    await s.waitFor(/edge: long wait started/);
+    await s.waitFor(/edge: long sync wait started/);
+    await pause(1500);
+    assert.not.match(s.output(), /edge: long (sync )?wait got/, 'still waiting after 1.5 s');
+    assert.not.match(s.output(), /TimeoutOverflowWarning/);
+    assert.is((await request(s.ports[0], '/send?to=1&v=7')).body, 'true');
+    assert.is((await request(s.ports[0], '/send?to=2&v=8')).body, 'true');
+    await s.waitFor(/edge: long wait got \{"hello":7\}/);
+    await s.waitFor(/edge: long sync wait got \{"hello":8\}/);
+    assert.not.match(s.output(), /TimeoutOverflowWarning/);
+  },
+));
+
+test('muleGetMsg / muleGetMsgSync refuse bad options (negative, NaN, wrong types) with a coded error echoing the value', () => withEdge(
+  ['--mule=badOptions()'],
+  async (s) => {
+    await s.waitFor(/edge: bad options done/);
+    const out = s.output();
+    assert.not.match(out, /accepted/, out);
+    for (const how of ['async', 'sync']) {
+      assert.match(out, new RegExp(`edge: ${how} timeoutMs -5 refused: \\[UWSGI_ERR_OPTION_VALUE\\] [^\\n]*timeoutMs "-5" must be a number of milliseconds`));
+      assert.match(out, new RegExp(`edge: ${how} timeoutMs NaN refused: \\[UWSGI_ERR_OPTION_VALUE\\] [^\\n]*timeoutMs "NaN" must be`));
+      assert.match(out, new RegExp(`edge: ${how} timeoutMs "5" refused: \\[UWSGI_ERR_OPTION_VALUE\\] [^\\n]*timeoutMs "5" \\(a string\\) must be`));
+      assert.match(out, new RegExp(`edge: ${how} timeout -2 refused: \\[UWSGI_ERR_OPTION_VALUE\\] [^\\n]*timeout "-2" must be a number of seconds`));
+      assert.match(out, new RegExp(`edge: ${how} timeout NaN refused: \\[UWSGI_ERR_OPTION_VALUE\\]`));
+      assert.match(out, new RegExp(`edge: ${how} timeout "1" refused: \\[UWSGI_ERR_OPTION_VALUE\\]`));
+      assert.match(out, new RegExp(`edge: ${how} farms "yes" refused: \\[UWSGI_ERR_OPTION_VALUE\\] [^\\n]*farms "yes" must be true or false`));
+      assert.match(out, new RegExp(`edge: ${how} options null refused: \\[UWSGI_ERR_OPTION_VALUE\\] [^\\n]*must be an object`));
+      assert.match(out, new RegExp(`edge: ${how} options 5 refused: \\[UWSGI_ERR_OPTION_VALUE\\] [^\\n]*must be an object`));
+    }
+  },
+));
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 test.run();
