@@ -288,8 +288,17 @@ test('malformed and out-of-range values', () => {
     'UWSGI_ERR_OPTION_VALUE',
     'invalid value for option --accept-mode: "fork" (expected one of auto, dup, reuseport, proxy)',
   );
+  throwsCode(() => run(['--workers', '999999999999']), 'UWSGI_ERR_OPTION_VALUE', /--workers: "999999999999" \(expected a whole number between 1 and 2147483647\)/);
   const f = file('badint.ini', '[uwsgi]\nworkers = many\n');
   throwsCode(() => run(['--ini', f]), 'UWSGI_ERR_OPTION_VALUE', `invalid value for option --workers in ${f} line 2: "many" (expected a whole number ≥ 1)`);
+});
+
+test('--mule-msg-size: capped at 64 MiB, negative and non-numeric refused', () => {
+  assert.is(run(['--mule-msg-size', '67108864']).options['mule-msg-size'], 67108864);
+  for (const v of ['67108865', '999999999999', '-5', '0', 'abc', '1.5']) {
+    throwsCode(() => run(['--mule-msg-size', v]), 'UWSGI_ERR_OPTION_VALUE',
+      `invalid value for option --mule-msg-size: "${v}" (expected a whole number between 1 and 67108864)`);
+  }
 });
 
 test('missing config file names the file and the OS error', () => {

@@ -10,7 +10,6 @@
  * (STOP word + stop message) and terminate it after --mule-reload-mercy.
  */
 import path from 'node:path';
-import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { ResolvedOptions } from '../shared/options-table.js';
 import { UwsgiError, echo } from '../shared/errors.js';
@@ -22,12 +21,10 @@ import { attachMuleQueues } from '../shared/mule-api.js';
 import { allQueues, createMuleQueues, openMuleQueues, type MuleQueues, type MuleQueuesInit, type RingQueue } from '../shared/mule-queues.js';
 import type { MuleCommand, MuleEvent, MuleInit, MuleProgram } from '../mule/mule-init.js';
 import { BackoffById } from './backoff.js';
-import { checkMuleScript } from './script-check.js';
+import { resolveMuleSpec } from './mule-spec.js';
 import type { TaskPortSource } from './task-farms.js';
 
 const MULE_ENTRY = new URL('../mule/mule-main.js', import.meta.url);
-const SCRIPT_EXT = /\.(?:m?js|cjs|m?ts|cts)$/;
-const IDENT = /^[A-Za-z_$][\w$]*$/;
 
 interface MuleSlot {
   readonly id: number;
@@ -51,43 +48,6 @@ interface LiveMule {
   readonly exited: Promise<number>;
 }
 
-/** Parse one `--mule` value (uwsgi-ts mapping of uWSGI's plugin "patches", mules.md §3). */
-export function parseMuleValue(value: string, appModule: string | undefined, cwd: string): MuleProgram {
-  const v = value.trim();
-  if (v === '') return { kind: 'loop' };
-  const appFile = appModule ? path.resolve(cwd, splitModuleSpec(appModule).file) : undefined;
-  const exists = (file: string): string => {
-    const abs = path.resolve(cwd, file);
-    if (!existsSync(abs)) throw new UwsgiError('UWSGI_ERR_MULE_SPEC', `--mule ${echo(value)}: no such file ${echo(abs)}`);
-    return abs;
-  };
-  if (v.endsWith('()')) {
-    const inner = v.slice(0, -2);
-    const colon = inner.lastIndexOf(':');
-    const file = colon > 0 ? inner.slice(0, colon) : undefined;
-    const name = colon > 0 ? inner.slice(colon + 1) : inner;
-    if (!IDENT.test(name)) {
-      throw new UwsgiError('UWSGI_ERR_MULE_SPEC', `--mule ${echo(value)}: ${echo(name)} is not a function name (give fn() or FILE:fn())`);
-    }
-    if (file === undefined) {
-      if (!appFile) {
-        throw new UwsgiError('UWSGI_ERR_MULE_SPEC', `--mule ${echo(value)}: a bare function name is looked up in the app module, but no --module was given (or write FILE:${name}())`);
-      }
-      return { kind: 'call', file: exists(appFile), exportName: name };
-    }
-    return { kind: 'call', file: exists(file), exportName: name };
-  }
-  if (SCRIPT_EXT.test(v)) {
-    const file = exists(v);
-    checkMuleScript(value, file);
-    return { kind: 'script', file };
-  }
-  const { file, exportName } = splitModuleSpec(v);
-  if (exportName !== 'default' && SCRIPT_EXT.test(file)) return { kind: 'call', file: exists(file), exportName };
-  throw new UwsgiError('UWSGI_ERR_MULE_SPEC',
-    `--mule ${echo(value)}: not a mule program (give a .js/.mjs/.cjs/.ts file, FILE:export, fn() for a function of --module, or FILE:fn())`);
-}
-
 /** Mule ids in parse order: `order` (the resolver's option list) interleaves --mules and --mule as written; without it, --mules come first. */
 export function muleSlots(o: ResolvedOptions, cwd: string, order?: ReadonlyArray<readonly [string, string]>): MuleSlot[] {
   const values: string[] = [];
@@ -105,7 +65,7 @@ export function muleSlots(o: ResolvedOptions, cwd: string, order?: ReadonlyArray
     for (let i = 0; i < o.mules; i++) values.push('');
     for (const v of o.mule) values.push(v ?? '');
   }
-  return values.map((value, i) => ({ id: i + 1, value, program: parseMuleValue(value, o.module, cwd) }));
+  return values.map((value, i) => ({ id: i + 1, value, program: resolveMuleSpec(value, o.module, cwd) }));
 }
 
 export function parseFarm(value: string, count: number): { name: string; members: number[] } {

@@ -79,6 +79,7 @@ export function isUwsgiError(e: unknown): e is UwsgiError {
 export function echo(value: unknown): string {
   let s: string;
   if (typeof value === 'string') s = value;
+  else if (typeof value === 'number' || typeof value === 'symbol' || typeof value === 'function') s = String(value); // NaN, Infinity, Symbol(x): JSON says null/undefined
   else if (value instanceof Uint8Array) s = `<${value.length} bytes>`;
   else {
     try {

@@ -162,7 +162,7 @@ export const OPTION_TABLE = [
     impliesMaster: true, arg: 'MODULE[:FUNC]', help: 'add one mule running the given module (no value = signal-only mule)' },
   { name: 'farm', aliases: [], short: undefined, kind: 'list', default: [], group: 'mules', immediate: false,
     impliesMaster: true, arg: 'NAME:ID[,ID...]', help: 'define a farm of mules' },
-  { name: 'mule-msg-size', aliases: [], short: undefined, kind: 'int', default: 65536, min: 1, group: 'mules', immediate: false,
+  { name: 'mule-msg-size', aliases: [], short: undefined, kind: 'int', default: 65536, min: 1, max: 64 * 1024 * 1024, group: 'mules', immediate: false,
     impliesMaster: true, arg: 'BYTES', help: 'largest message accepted by a mule or farm queue' },
   { name: 'mule-queue-size', aliases: [], short: undefined, kind: 'int', default: 1024, min: 1, group: 'mules', immediate: false,
     arg: 'N', help: 'uwsgi-ts: maximum number of queued messages per mule or farm queue' },

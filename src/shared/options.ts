@@ -124,7 +124,10 @@ function parseWhole(spec: OptionSpec, value: string, origin: Origin): number {
   const t = value.trim();
   if (!/^[+-]?\d+$/.test(t)) throw badValue(spec.name, origin, value, expected + (spec.kind === 'mb' ? ' of megabytes' : ''));
   const n = Number(t);
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw badValue(spec.name, origin, value, expected);
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    // above the C int range: say so, not just "≥ min"
+    throw badValue(spec.name, origin, value, n > max ? `a whole number between ${min} and ${max}` : expected);
+  }
   if (spec.cap && spec.max !== undefined && n > spec.max) return spec.max;
   if (spec.kind === 'mb') {
     const bytes = n * 1048576;
@@ -185,6 +188,8 @@ class Resolver {
   readonly sources: string[] = [];
   readonly warnings: string[] = [];
   readonly loading: string[] = [];
+  /** Bare command-line arguments that came right after a value-less optional option (`--mule job.mjs`), with that option as written. */
+  readonly bareAfterValueless = new Map<string, string>();
   strict = false;
   readonly ctx: ConfigContext;
 
@@ -283,6 +288,8 @@ class Resolver {
   readCommandLine(argv: readonly string[]): string[] {
     const bare: string[] = [];
     let onlyBare = false;
+    /** The option just given with no value (`--mule` alone): a bare argument right after it was probably meant as its value. */
+    let valueless: string | undefined;
     const takeNext = (i: number, name: string): string => {
       const next = argv[i + 1];
       if (next === undefined || (next.startsWith('--') && next.length > 2)) throw missingValue(name, { kind: 'cli' });
@@ -290,8 +297,11 @@ class Resolver {
     };
     for (let i = 0; i < argv.length; i++) {
       const arg = argv[i];
+      const previous = valueless;
+      valueless = undefined;
       if (onlyBare || arg === '-' || !arg.startsWith('-')) {
         bare.push(arg);
+        if (previous !== undefined && !onlyBare) this.bareAfterValueless.set(arg, previous);
         continue;
       }
       if (arg === '--') {
@@ -310,6 +320,7 @@ class Resolver {
           value = takeNext(i, spec.name);
           i++;
         }
+        if (inline === undefined && spec.optionalValue) valueless = `--${name}`;
         this.add(name, value, { kind: 'cli' });
         continue;
       }
@@ -327,6 +338,7 @@ class Resolver {
         if (rest !== '') {
           this.add(spec.name, rest, { kind: 'cli' });
         } else if (spec.optionalValue) {
+          valueless = `-${letter}`;
           this.add(spec.name, undefined, { kind: 'cli' });
         } else {
           this.add(spec.name, takeNext(i, spec.name), { kind: 'cli' });
@@ -347,10 +359,16 @@ class Resolver {
     for (const arg of bare) {
       if (arg.startsWith('[')) continue;
       const file = splitConfigSpec(arg).file;
-      if (/\.(m|c)?[jt]s$/i.test(file)) {
+      // `--mule job.mjs`: --mule takes no value unless attached with '=' (uWSGI's optional
+      // argument), so job.mjs became a stray argument: say what was probably meant.
+      const after = this.bareAfterValueless.get(arg);
+      const hint = after === undefined ? '' :
+        ` (did you mean ${after.startsWith('--') ? `${after}=${arg}` : `${after}${arg}`}? ${after} takes a value only when it is attached with "=")`;
+      if (/\.(m|c)?[jt]s$/i.test(file) || (hint && /\)$/.test(arg))) {
         throw new UwsgiError(
           'UWSGI_ERR_CONFIG_FILE',
-          `unable to load configuration from ${echo(arg)}: a bare script is not a config file; serve it with --module ${arg}` +
+          hint ? `unable to load configuration from ${echo(arg)}: a bare script is not a config file${hint}` :
+            `unable to load configuration from ${echo(arg)}: a bare script is not a config file; serve it with --module ${arg}` +
             (/\.js$/i.test(file) ? ` (or read it as JSON config with --json ${arg})` : ''),
         );
       }
@@ -358,7 +376,7 @@ class Resolver {
       if (format === undefined) {
         throw new UwsgiError(
           'UWSGI_ERR_CONFIG_FILE',
-          `unable to load configuration from ${echo(arg)}: bare arguments must be config files (.ini, .yaml, .yml, .json)`,
+          `unable to load configuration from ${echo(arg)}: bare arguments must be config files (.ini, .yaml, .yml, .json)${hint}`,
         );
       }
       this.loadFile(arg, format, format, { kind: 'cli' });
