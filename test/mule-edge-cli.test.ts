@@ -123,5 +123,21 @@ test('muleGetMsg / muleGetMsgSync refuse bad options (negative, NaN, wrong types
   },
 ));
 
+test('muleMsg with a function, a symbol, a cyclic object, a 70-bit bigint: UWSGI_ERR_MULE_MSG_TYPE naming the type; the worker keeps serving', () => withEdge(
+  ['--mules', '1'],
+  async (s) => {
+    const bad = async (what: string): Promise<string> => (await request(s.ports[0], `/bad?what=${what}`)).body;
+    assert.match(await bad('function'), /^\[UWSGI_ERR_MULE_MSG_TYPE\] muleMsg\(\): message "\(\) ?=> ?1" cannot travel to a mule: the message is a function/);
+    assert.match(await bad('symbol'), /^\[UWSGI_ERR_MULE_MSG_TYPE\] muleMsg\(\): message "Symbol\(job\)" [^\n]*: the message is a symbol Symbol\(job\)/);
+    assert.match(await bad('cyclic'), /^\[UWSGI_ERR_MULE_MSG_TYPE\] [^\n]*message\.self is a cyclic object/);
+    assert.match(await bad('nested-function'), /^\[UWSGI_ERR_MULE_MSG_TYPE\] [^\n]*message\.done is a function done/);
+    assert.match(await bad('nested-symbol'), /^\[UWSGI_ERR_MULE_MSG_TYPE\] [^\n]*message\.tag is a symbol Symbol\(tag\)/);
+    assert.match(await bad('bigint'), /^\[UWSGI_ERR_MULE_MSG_TYPE\] [^\n]*the message is a bigint beyond 64 bits/);
+    assert.is(await bad('plain'), 'queued true', 'a plain value still travels');
+    await s.waitFor(/\*\*\* mule 1 received a message \(object\) \*\*\*/);
+    assert.not.match(s.output(), /UWSGI_ERR_WORKER_CRASH|RangeError|Maximum call stack/);
+  },
+));
+
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 test.run();
