@@ -74,6 +74,13 @@ test('--mule-msg-size above 64 MiB: coded error naming the option and the cap, e
     ['--mule-msg-size: "1000000000"', 'between 1 and 67108864']);
 });
 
+test('timer options above 2147483 s (--mule-harakiri, --mule-reload-mercy, --worker-reload-mercy, --reload-mercy): refused before threads', async () => {
+  for (const name of ['mule-harakiri', 'mule-reload-mercy', 'worker-reload-mercy', 'reload-mercy']) {
+    await refuses(['--mules', '1', `--${name}`, '3000000'], 'UWSGI_ERR_OPTION_VALUE',
+      [`--${name}: "3000000"`, 'between 0 and 2147483', 'JS timers are limited to 2^31−1 ms']);
+  }
+});
+
 const EDGE = ['--http-socket', '127.0.0.1:0', '--module', 'test/fixtures/mule-edge-app.ts', '--mule-reload-mercy', '5'];
 
 async function withEdge(args: string[], body: (s: RunningServer) => Promise<void>): Promise<void> {
