@@ -14,11 +14,19 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'mule-edge-'));
 const at = (f: string): string => path.join(dir, f);
 mkdirSync(at('dir.mjs'));
 writeFileSync(at('notes.txt'), 'not a module\n');
+writeFileSync(at('stuck-mule.mjs'), [
+  "console.log('edge: stuck mule module loading');",
+  'const until = Date.now() + 60_000;',
+  'while (Date.now() < until) { /* stuck while loading: the mule never reports ready */ }',
+  'export function run() {}',
+].join('\n'));
 writeFileSync(at('exports.mjs'), [
   'export class Job { run() {} }',
   'export const answer = 42;',
   "export default async function () { console.log('default export ran in mule'); }",
 ].join('\n'));
+
+const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** The CLI refuses `args`: exit 1, a coded error line naming what `parts` say, no thread started. */
 async function refuses(args: string[], code: string, parts: string[], opts: { threadsMayStart?: boolean } = {}): Promise<string> {
@@ -81,6 +89,28 @@ test('timer options above 2147483 s (--mule-harakiri, --mule-reload-mercy, --wor
   }
 });
 
+for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+  test(`${sig} while a mule is still starting (stuck loading its module): the mule is terminated, exit 0 promptly`, async () => {
+    const s = await runCli([...BASE, `--mule=${at('stuck-mule.mjs')}:run`], { noWait: true });
+    try {
+      await s.waitFor(/edge: stuck mule module loading/);
+      const sentAt = Date.now();
+      s.signal(sig);
+      let timer: NodeJS.Timeout | undefined;
+      const code = await Promise.race([s.exited, new Promise((r) => { timer = setTimeout(() => r('still running 8 s after the signal'), 8000); })]);
+      clearTimeout(timer);
+      assert.is(code, 0, s.output());
+      assert.ok(Date.now() - sentAt < 8000);
+      assert.match(s.output(), new RegExp(`${sig} received during startup: stopping`));
+      assert.match(s.output(), /mule 1 \(pid: \d+, thread: \d+\) annihilated/);
+      assert.match(s.output(), /goodbye to uWSGI\./);
+      assert.not.match(s.output(), /uwsgi-ts is ready/);
+    } finally {
+      await s.stop('SIGKILL');
+    }
+  });
+}
+
 const EDGE = ['--http-socket', '127.0.0.1:0', '--module', 'test/fixtures/mule-edge-app.ts', '--mule-reload-mercy', '5'];
 
 async function withEdge(args: string[], body: (s: RunningServer) => Promise<void>): Promise<void> {
@@ -92,7 +122,6 @@ async function withEdge(args: string[], body: (s: RunningServer) => Promise<void
   }
 }
 
-const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 test('muleGetMsg({ timeoutMs: 2^33 }) and muleGetMsgSync({ timeout: 1e7 }) wait: no overflow, no early timeout', () => withEdge(
   ['--mule=longWait()', '--mule=longWaitSync()'],

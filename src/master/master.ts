@@ -213,7 +213,7 @@ export async function startRuntime(o: ResolvedOptions, cwd = process.cwd(), list
     signal?.throwIfAborted();
 
     // Mules.
-    await scope.acquire('mules', async () => { await mules.start(); return mules; }, (m) => m.stop(true));
+    await scope.acquire('mules', async () => { await mules.start(signal); return mules; }, (m) => m.stop(true));
 
     const addresses: BoundAddress[] = listeners.map((l) => ({
       protocol: l.protocol,

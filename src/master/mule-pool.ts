@@ -141,18 +141,32 @@ export class MulePool {
     return new MulePool(slots, init, o, cwd, areas, taskFarms);
   }
 
-  /** Spawn every mule in id order; resolve when all ran their hooks and resolved their program, reject on the first failure. */
-  async start(): Promise<void> {
+  /**
+   * Spawn every mule in id order; resolve when all ran their hooks and resolved their
+   * program, reject on the first failure. `signal` (a stop signal during startup) aborts:
+   * the mules still starting are terminated (they may be stuck loading their module, so
+   * they get no mercy) and start() rejects with the signal's reason.
+   */
+  async start(signal?: AbortSignal): Promise<void> {
     if (this.count === 0) return;
+    signal?.throwIfAborted();
     const all = this.slots.map((s) => this.spawn(s));
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_, rej) => {
+      onAbort = () => rej(signal?.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    aborted.catch(() => { /* raced below */ });
     try {
-      await Promise.all(all.map((l) => l.ready));
+      await Promise.race([Promise.all(all.map((l) => l.ready)), aborted]);
     } catch (e) {
       this.startFailed = true;
       for (const t of this.respawnTimers) clearTimeout(t);
       // Every mule still alive, including a respawn of one that died after its 'ready' meanwhile.
       await Promise.all([...new Set([...all, ...this.live.values()])].map((l) => { l.stopping = true; return l.thread.terminate(); }));
       throw e;
+    } finally {
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
     }
     this.startedUp = true;
     const harakiriMs = this.o['mule-harakiri'] * 1000;
