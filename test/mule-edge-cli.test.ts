@@ -111,6 +111,20 @@ for (const sig of ['SIGTERM', 'SIGINT'] as const) {
   });
 }
 
+test('--worker-reload-mercy 0: the instance starts, and a reload lets an in-flight request finish (uWSGI: killed at the next master cycle)', async () => {
+  const s = await runCli(['--http-socket', '127.0.0.1:0', '--module', 'test/fixtures/hello.ts', '--workers', '2', '--worker-reload-mercy', '0']);
+  try {
+    const slow = request(s.ports[0], '/slow?ms=500');
+    await pause(150);
+    s.signal('SIGHUP');
+    await s.waitFor(/workers reloaded: 2 of 2 replaced/);
+    assert.equal(await slow.then((r) => [r.status, r.body]), [200, 'slow done 500']);
+    assert.not.match(s.output(), /NO MERCY|UWSGI_ERR_WORKER_CRASH/);
+  } finally {
+    await s.stop('SIGTERM', 15_000);
+  }
+});
+
 const EDGE = ['--http-socket', '127.0.0.1:0', '--module', 'test/fixtures/mule-edge-app.ts', '--mule-reload-mercy', '5'];
 
 async function withEdge(args: string[], body: (s: RunningServer) => Promise<void>): Promise<void> {

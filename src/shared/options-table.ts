@@ -133,7 +133,7 @@ export const OPTION_TABLE = [
   { name: 'reload-on-rss', aliases: [], short: undefined, kind: 'mb', default: 0, min: 0, group: 'workers', immediate: false,
     arg: 'MB', help: 'recycle a worker after a request if the process RSS is at least this many megabytes (0 = off)' },
   { name: 'worker-reload-mercy', aliases: [], short: undefined, kind: 'int', default: 60, min: 0, max: MAX_TIMER_SECONDS, group: 'workers', immediate: false,
-    arg: 'SECONDS', help: 'time a retiring worker gets to finish before it is terminated' },
+    arg: 'SECONDS', help: 'time a retiring worker gets to finish before it is terminated (0 = until the next master cycle, --check-interval, as uWSGI); also how long a new worker may take to load its app (0 = no limit)' },
 
   // ---------------------------------------------------------------- sockets
   { name: 'socket', aliases: ['uwsgi-socket'], short: 's', kind: 'addrs', default: [], group: 'sockets', immediate: false,
