@@ -125,6 +125,12 @@ test('--worker-reload-mercy 0: the instance starts, and a reload lets an in-flig
   }
 });
 
+test('--mules 10000 (or more mules than 256 in all): refused before anything is allocated', async () => {
+  await refuses(['--mules', '10000'], 'UWSGI_ERR_OPTION_VALUE', ['--mules: "10000"', 'between 0 and 256']);
+  await refuses(['--mules', '200', '--mules', '100'], 'UWSGI_ERR_MULE_SPEC', ['--mules "100"', '300 mules requested, at most 256']);
+  await refuses(['--mules', '256', '--mule=jobs()'], 'UWSGI_ERR_MULE_SPEC', ['257 mules requested, at most 256']);
+});
+
 const EDGE = ['--http-socket', '127.0.0.1:0', '--module', 'test/fixtures/mule-edge-app.ts', '--mule-reload-mercy', '5'];
 
 async function withEdge(args: string[], body: (s: RunningServer) => Promise<void>): Promise<void> {

@@ -11,7 +11,7 @@
  */
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { ResolvedOptions } from '../shared/options-table.js';
+import { MAX_MULES, type ResolvedOptions } from '../shared/options-table.js';
 import { UwsgiError, echo } from '../shared/errors.js';
 import { log } from '../shared/log-writer.js';
 import { splitModuleSpec } from '../shared/module-import.js';
@@ -58,6 +58,7 @@ export function muleSlots(o: ResolvedOptions, cwd: string, order?: ReadonlyArray
       else {
         const n = Number(v);
         if (!Number.isInteger(n) || n < 0) throw new UwsgiError('UWSGI_ERR_MULE_SPEC', `--mules ${echo(v)}: must be a whole number ≥ 0`);
+        if (values.length + n > MAX_MULES) throw tooManyMules(values.length + n, `--mules ${echo(v)}`);
         for (let i = 0; i < n; i++) values.push('');
       }
     }
@@ -65,7 +66,12 @@ export function muleSlots(o: ResolvedOptions, cwd: string, order?: ReadonlyArray
     for (let i = 0; i < o.mules; i++) values.push('');
     for (const v of o.mule) values.push(v ?? '');
   }
+  if (values.length > MAX_MULES) throw tooManyMules(values.length, `--mules/--mule (${o.mule.length} --mule)`);
   return values.map((value, i) => ({ id: i + 1, value, program: resolveMuleSpec(value, o.module, cwd) }));
+}
+
+function tooManyMules(n: number, given: string): UwsgiError {
+  return new UwsgiError('UWSGI_ERR_MULE_SPEC', `${given}: ${n} mules requested, at most ${MAX_MULES} (--mules plus every --mule; each mule is a thread with its own message queue)`);
 }
 
 export function parseFarm(value: string, count: number): { name: string; members: number[] } {

@@ -82,6 +82,9 @@ export interface OptionSpec {
  */
 export const MAX_TIMER_SECONDS = 2147483;
 
+/** Most mules one instance runs (--mules plus every --mule): each is a thread with its own queue ring (1 MiB by default). */
+export const MAX_MULES = 256;
+
 export const OPTION_TABLE = [
   // ---------------------------------------------------------------- core
   { name: 'master', aliases: [], short: 'M', kind: 'flag', default: false, group: 'core', immediate: false,
@@ -162,7 +165,7 @@ export const OPTION_TABLE = [
     arg: 'PAGES|KEY=VAL,...', help: 'create a shared memory area: a number of pages or a key=value list' },
 
   // ---------------------------------------------------------------- mules
-  { name: 'mules', aliases: [], short: undefined, kind: 'int', default: 0, min: 0, group: 'mules', immediate: false,
+  { name: 'mules', aliases: [], short: undefined, kind: 'int', default: 0, min: 0, max: MAX_MULES, group: 'mules', immediate: false,
     impliesMaster: true, arg: 'N', help: 'add N signal-only mules' },
   { name: 'mule', aliases: [], short: undefined, kind: 'list', default: [], optionalValue: true, group: 'mules', immediate: false,
     impliesMaster: true, arg: 'MODULE[:FUNC]', help: 'add one mule running the given module (no value = signal-only mule)' },
