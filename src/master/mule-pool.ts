@@ -11,7 +11,7 @@
  */
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { ResolvedOptions } from '../shared/options-table.js';
+import { MAX_MULES, type ResolvedOptions } from '../shared/options-table.js';
 import { UwsgiError, echo } from '../shared/errors.js';
 import { log } from '../shared/log-writer.js';
 import { splitModuleSpec } from '../shared/module-import.js';
@@ -58,6 +58,7 @@ export function muleSlots(o: ResolvedOptions, cwd: string, order?: ReadonlyArray
       else {
         const n = Number(v);
         if (!Number.isInteger(n) || n < 0) throw new UwsgiError('UWSGI_ERR_MULE_SPEC', `--mules ${echo(v)}: must be a whole number ≥ 0`);
+        if (values.length + n > MAX_MULES) throw tooManyMules(values.length + n, `--mules ${echo(v)}`);
         for (let i = 0; i < n; i++) values.push('');
       }
     }
@@ -65,7 +66,12 @@ export function muleSlots(o: ResolvedOptions, cwd: string, order?: ReadonlyArray
     for (let i = 0; i < o.mules; i++) values.push('');
     for (const v of o.mule) values.push(v ?? '');
   }
+  if (values.length > MAX_MULES) throw tooManyMules(values.length, `--mules/--mule (${o.mule.length} --mule)`);
   return values.map((value, i) => ({ id: i + 1, value, program: resolveMuleSpec(value, o.module, cwd) }));
+}
+
+function tooManyMules(n: number, given: string): UwsgiError {
+  return new UwsgiError('UWSGI_ERR_MULE_SPEC', `${given}: ${n} mules requested, at most ${MAX_MULES} (--mules plus every --mule; each mule is a thread with its own message queue)`);
 }
 
 export function parseFarm(value: string, count: number): { name: string; members: number[] } {
@@ -141,18 +147,32 @@ export class MulePool {
     return new MulePool(slots, init, o, cwd, areas, taskFarms);
   }
 
-  /** Spawn every mule in id order; resolve when all ran their hooks and resolved their program, reject on the first failure. */
-  async start(): Promise<void> {
+  /**
+   * Spawn every mule in id order; resolve when all ran their hooks and resolved their
+   * program, reject on the first failure. `signal` (a stop signal during startup) aborts:
+   * the mules still starting are terminated (they may be stuck loading their module, so
+   * they get no mercy) and start() rejects with the signal's reason.
+   */
+  async start(signal?: AbortSignal): Promise<void> {
     if (this.count === 0) return;
+    signal?.throwIfAborted();
     const all = this.slots.map((s) => this.spawn(s));
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_, rej) => {
+      onAbort = () => rej(signal?.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    aborted.catch(() => { /* raced below */ });
     try {
-      await Promise.all(all.map((l) => l.ready));
+      await Promise.race([Promise.all(all.map((l) => l.ready)), aborted]);
     } catch (e) {
       this.startFailed = true;
       for (const t of this.respawnTimers) clearTimeout(t);
       // Every mule still alive, including a respawn of one that died after its 'ready' meanwhile.
       await Promise.all([...new Set([...all, ...this.live.values()])].map((l) => { l.stopping = true; return l.thread.terminate(); }));
       throw e;
+    } finally {
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
     }
     this.startedUp = true;
     const harakiriMs = this.o['mule-harakiri'] * 1000;

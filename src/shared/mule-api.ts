@@ -12,6 +12,7 @@
  * runtime's own copy) see the same queues and the same mule identity.
  */
 import { Packr, Unpackr } from 'msgpackr';
+import { refuseFunction, unencodableMessage } from './mule-message-types.js';
 import { UwsgiError, echo } from './errors.js';
 import { log } from './log-writer.js';
 import { threadIdentity } from './thread-identity.js';
@@ -72,7 +73,7 @@ function state(): MuleApiState {
 /** This thread's state (one object per thread, shared by every copy of this module in it). */
 const ST = state();
 
-const packr = new Packr({ useRecords: false });
+const packr = new Packr({ useRecords: false, writeFunction: refuseFunction });
 /** Decodes in place from the ring (shared memory, reused once consumed): every binary inside is copied out. */
 const unpackr = new Unpackr({ useRecords: false, copyBuffers: true });
 
@@ -126,7 +127,7 @@ function encode(message: unknown, kind: number, what: string): Uint8Array {
   try {
     return packr.pack(message);
   } catch (e) {
-    throw new UwsgiError('UWSGI_ERR_MULE_MSG_SIZE', `${what}: message ${echo(message)} cannot be encoded with msgpackr: ${(e as Error).message}`, { cause: e });
+    throw unencodableMessage(message, what, e);
   }
 }
 

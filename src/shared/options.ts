@@ -125,8 +125,9 @@ function parseWhole(spec: OptionSpec, value: string, origin: Origin): number {
   if (!/^[+-]?\d+$/.test(t)) throw badValue(spec.name, origin, value, expected + (spec.kind === 'mb' ? ' of megabytes' : ''));
   const n = Number(t);
   if (!Number.isSafeInteger(n) || n < min || n > max) {
-    // above the C int range: say so, not just "≥ min"
-    throw badValue(spec.name, origin, value, n > max ? `a whole number between ${min} and ${max}` : expected);
+    // above the range: say so, not just "≥ min"; for timer options, why
+    const why = n > max && spec.arg === 'SECONDS' && spec.max !== undefined ? '; a longer timer would fire at once: JS timers are limited to 2^31−1 ms, 24.8 days' : '';
+    throw badValue(spec.name, origin, value, n > max ? `a whole number between ${min} and ${max}${why}` : expected);
   }
   if (spec.cap && spec.max !== undefined && n > spec.max) return spec.max;
   if (spec.kind === 'mb') {
