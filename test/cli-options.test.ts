@@ -139,6 +139,33 @@ test('a bad value or unknown key in an ini or yaml file names the file and its l
   assert.ok(c.output.includes(`[UWSGI_ERR_UNKNOWN_OPTION] unknown option "workerz" in ${yml} line 3 (did you mean "workers"?)`), c.output);
 });
 
+test('a bad socket address or sharedarea value in a file names the file and its line', async () => {
+  const ini = path.join(dir, 'badaddr.ini');
+  writeFileSync(ini, `[uwsgi]\nmodule = ${HELLO}\nhttp-socket = 127.0.0.1:0\nhttp-socket = 127.0.0.1:99999\n`);
+  const a = await runCliToExit(['--ini', ini]);
+  assert.is(a.code, 1, a.output);
+  assert.ok(a.output.includes(`[UWSGI_ERR_ADDRESS] invalid port for option --http-socket: "127.0.0.1:99999" (expected 0-65535) in ${ini} line 4`), a.output);
+  assert.not.match(a.output, /spawned uwsgi-ts worker/);
+  const yml = path.join(dir, 'badarea.yaml');
+  writeFileSync(yml, `uwsgi:\n  module: ${HELLO}\n  socket: 127.0.0.1:0\n  sharedarea:\n    - 4\n    - pages=x\n`);
+  const b = await runCliToExit(['--yaml', yml]);
+  assert.is(b.code, 1, b.output);
+  assert.match(b.output, /\[UWSGI_ERR_OPTION_VALUE\] --sharedarea: .*"x" is not a decimal page count.* in \S*badarea\.yaml line 6/);
+  const c = await runCliToExit(['--module', HELLO], { env: { UWSGI_SOCKET: '[::1]3031' } });
+  assert.is(c.code, 1, c.output);
+  assert.match(c.output, /\[UWSGI_ERR_ADDRESS\] malformed IPv6 address for option --socket: "\[::1\]3031" .* from environment variable UWSGI_SOCKET/);
+});
+
+test('a flag or --mule followed by a separate word: the error says the value needs "="', async () => {
+  const a = await runCliToExit(['--master', 'true', '--module', HELLO, '--http-socket', '127.0.0.1:0']);
+  assert.is(a.code, 1, a.output);
+  assert.ok(a.output.includes('[UWSGI_ERR_CONFIG_FILE] unable to load configuration from "true": --master takes a value only with "=" (did you mean --master=true?)'), a.output);
+  const b = await runCliToExit(['--mule', 'jobs.ts', '--module', HELLO, '--http-socket', '127.0.0.1:0']);
+  assert.is(b.code, 1, b.output);
+  assert.ok(b.output.includes('unable to load configuration from "jobs.ts": --mule takes a value only with "=" (did you mean --mule=jobs.ts?)'), b.output);
+  assert.not.match(a.output + b.output, /spawned uwsgi-ts worker/);
+});
+
 test('an app with no usable export, or one that throws at load, fails startup with exit 1', async () => {
   const a = await runCliToExit(['--http-socket', '127.0.0.1:0', '--module', path.join(FIXTURES, 'bad-export.ts')]);
   assert.is(a.code, 1);

@@ -224,4 +224,65 @@ test('env values and magic: $() sees the process env passed in', () => {
   assert.is(r.options.module, '/opt/x/main.js');
 });
 
+test('a leading UTF-8 byte order mark is ignored in INI, YAML and JSON files', () => {
+  const ini = file('bom.ini', '\ufeff[uwsgi]\nworkers = 3\n');
+  const r = resolveOptions(['--ini', ini], {}, root);
+  assert.is(r.options.workers, 3);
+  assert.equal(r.warnings, []);
+  assert.is(resolveOptions(['--json', file('bom.json', '\ufeff{"uwsgi": {"workers": 4}}')], {}, root).options.workers, 4);
+  assert.is(resolveOptions(['--yaml', file('bom.yaml', '\ufeffuwsgi:\n  workers: 5\n')], {}, root).options.workers, 5);
+});
+
+test('bytes that are not UTF-8: an error naming the file and line where they are read, ignored in comments', () => {
+  const latin1 = (t: string) => Buffer.from(t, 'latin1');
+  const ini = join(appDir, 'latin1.ini');
+  writeFileSync(ini, latin1('; caf\xe9 comment\n[other]\nlog-format = \xe9\n[uwsgi]\nworkers = 2\nlog-format = caf\xe9\n'));
+  throwsCode(() => resolveOptions(['--ini', ini], {}, root), 'UWSGI_ERR_CONFIG_FILE', new RegExp(`INI file ${ini} line 6 is not valid UTF-8 .*"log-format = caf\ufffd"`));
+  assert.is(resolveOptions(['--ini', `${ini}:nope`], {}, root).warnings.length, 1); // comment and other section: fine
+  const yml = join(appDir, 'latin1.yaml');
+  writeFileSync(yml, latin1('uwsgi:\n  workers: 2\n  log-format: caf\xe9\n'));
+  throwsCode(() => resolveOptions(['--yaml', yml], {}, root), 'UWSGI_ERR_CONFIG_FILE', new RegExp(`YAML file ${yml} line 3 is not valid UTF-8`));
+  const json = join(appDir, 'latin1.json');
+  writeFileSync(json, latin1('{"uwsgi": {\n"log-format": "caf\xe9"}}'));
+  throwsCode(() => resolveOptions(['--json', json], {}, root), 'UWSGI_ERR_CONFIG_FILE', new RegExp(`JSON file ${json} line 2 is not valid UTF-8`));
+  const at = join(appDir, 'latin1.txt');
+  writeFileSync(at, latin1('caf\xe9\n'));
+  throwsCode(() => resolveOptions(['--set', `log-format=@(${at})`], {}, root), 'UWSGI_ERR_CONFIG_FILE', /@\(.*latin1\.txt\) in option --log-format: file .* line 1 is not valid UTF-8/);
+});
+
+test('YAML errors name the file and the line once, in plain words', () => {
+  throwsCode(() => parseYaml('uwsgi:\n  workers: 2\n  socket: [\n', 'uwsgi', '/bad.yaml'), 'UWSGI_ERR_CONFIG_FILE', /^error parsing YAML file \/bad\.yaml line 4: Flow sequence .* \(column 1\)$/);
+  throwsCode(() => parseYaml('uwsgi:\n\tworkers: 2\n', 'uwsgi', '/tab.yaml'), 'UWSGI_ERR_CONFIG_FILE', /^error parsing YAML file \/tab\.yaml line 2: Tabs are not allowed as indentation \(column 1\)$/);
+  throwsCode(() => parseYaml('uwsgi:\n  workers: 2\n---\nuwsgi:\n  workers: 3\n', 'uwsgi', '/two.yaml'), 'UWSGI_ERR_CONFIG_FILE', /^error parsing YAML file \/two\.yaml line 3: a second YAML document starts here/);
+  throwsCode(() => parseYaml('uwsgi:\n  workers: 2\n  socket:\n    a: 1\n', 'uwsgi', '/n.yaml'), 'UWSGI_ERR_CONFIG_FILE', /"socket" in YAML file \/n\.yaml line 3: a nested mapping/);
+  throwsCode(() => parseYaml('uwsgi:\n  socket:\n    - ":1"\n    - [":2"]\n', 'uwsgi', '/n.yaml'), 'UWSGI_ERR_CONFIG_FILE', /"socket" in YAML file \/n\.yaml line 4: a nested list/);
+});
+
+test('YAML: an *alias stands for its &anchor', () => {
+  const r = parseYaml('defaults:\n  w: &w 3\nuwsgi:\n  workers: *w\n  socket:\n    - &s ":1"\n    - *s\n', 'uwsgi', '/a.yaml');
+  assert.equal(r.entries, [['workers', '3'], ['socket', ':1'], ['socket', ':1']]);
+  assert.equal(r.lines, [4, 6, 7]);
+});
+
+test('a file or @() source that cannot be read names the file and line that asked for it', () => {
+  const outer = file('names-missing.ini', '[uwsgi]\nworkers = 2\nini = %dnot-there.ini\n');
+  throwsCode(() => resolveOptions(['--ini', outer], {}, root), 'UWSGI_ERR_CONFIG_FILE', new RegExp(`cannot open ini config file ${join(appDir, 'not-there.ini')}: ENOENT.* \\(option --ini in ${outer} line 3\\)$`));
+  const bad = file('broken.json', '{"uwsgi": {\n');
+  const y = file('names-broken.yaml', `uwsgi:\n  workers: 2\n  json: ${bad}\n`);
+  throwsCode(() => resolveOptions(['--yaml', y], {}, root), 'UWSGI_ERR_CONFIG_FILE', new RegExp(`error parsing JSON data in ${bad}: line 2: .* \\(option --json in ${y} line 3\\)$`));
+  const at = file('at-missing.ini', '[uwsgi]\n\nlog-format = @(/nonexistent/secret)\n');
+  throwsCode(() => resolveOptions(['--ini', at], {}, root), 'UWSGI_ERR_CONFIG_FILE', new RegExp(`@\\(/nonexistent/secret\\) in option --log-format: .*ENOENT.* \\(in ${at} line 3\\)$`));
+  throwsCode(() => resolveOptions([], { UWSGI_INI: '/nonexistent/x.ini' }, root), 'UWSGI_ERR_CONFIG_FILE', /\(option --ini from environment variable UWSGI_INI\)$/);
+  // on the command line the file itself is the whole story
+  throwsCode(() => resolveOptions(['--ini', '/nonexistent/x.ini'], {}, root), 'UWSGI_ERR_CONFIG_FILE', /x\.ini: ENOENT: no such file or directory$/);
+});
+
+test('YAML: a %YAML directive and --- header are read, not taken for magic variables; a null key is an error', () => {
+  const y = file('directive.yaml', '%YAML 1.1\n---\nuwsgi:\n  workers: 2\n  log-format: %n\n');
+  const r = resolveOptions(['--yaml', y], {}, root);
+  assert.is(r.options.workers, 2);
+  assert.is(r.options['log-format'], 'directive');
+  throwsCode(() => resolveOptions(['--yaml', file('nullkey.yaml', 'uwsgi:\n  workers: 2\n  ~: 1\n')], {}, root), 'UWSGI_ERR_CONFIG_FILE', /empty or complex key in YAML file .*nullkey\.yaml line 3/);
+});
+
 test.run();

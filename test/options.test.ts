@@ -247,7 +247,18 @@ test('unknown option on the command line: error with suggestion', () => {
   throwsCode(() => run(['--workerz', '4']), 'UWSGI_ERR_UNKNOWN_OPTION', 'unknown option --workerz (did you mean --workers?)');
   throwsCode(() => run(['--workerz=4']), 'UWSGI_ERR_UNKNOWN_OPTION', 'unknown option --workerz (did you mean --workers?)');
   throwsCode(() => run(['--zzzzzzzzzzzz']), 'UWSGI_ERR_UNKNOWN_OPTION', 'unknown option --zzzzzzzzzzzz');
-  throwsCode(() => run(['-Q']), 'UWSGI_ERR_UNKNOWN_OPTION', 'unknown option -Q');
+  throwsCode(() => run(['-K']), 'UWSGI_ERR_UNKNOWN_OPTION', 'unknown option -K');
+});
+
+test('a uWSGI option uwsgi-ts does not implement is named as such, not as a typo of another', () => {
+  const notImpl = 'a uWSGI option that uwsgi-ts does not implement (docs/options.md lists the supported ones)';
+  throwsCode(() => run(['--xml', 'a.xml']), 'UWSGI_ERR_UNKNOWN_OPTION', `unknown option --xml: ${notImpl}`); // not "did you mean --yml?"
+  throwsCode(() => run(['--chdir=/srv']), 'UWSGI_ERR_UNKNOWN_OPTION', `unknown option --chdir: ${notImpl}`);
+  throwsCode(() => run(['-x', 'a.xml']), 'UWSGI_ERR_UNKNOWN_OPTION', `unknown option -x (uWSGI's --xmlconfig): ${notImpl}`);
+  throwsCode(() => run(['-w', 'app']), 'UWSGI_ERR_UNKNOWN_OPTION', 'unknown option -w: in uWSGI it is --module; uwsgi-ts has no short letter for it, write --module');
+  const ini = file('uwsgi-only.ini', '[uwsgi]\nworkers = 2\nchdir = /srv\n');
+  throwsCode(() => run(['--ini', ini]), 'UWSGI_ERR_UNKNOWN_OPTION', `unknown option "chdir" in ${ini} line 3: ${notImpl}`);
+  throwsCode(() => run(['--workerz', '4']), 'UWSGI_ERR_UNKNOWN_OPTION', 'unknown option --workerz (did you mean --workers?)');
 });
 
 test('unknown key in a file: error naming the file, unless used as a placeholder', () => {
@@ -336,6 +347,20 @@ test('suggestions', () => {
   assert.is(suggestOption('harakri'), 'harakiri');
   assert.is(suggestOption('qqqqqqqqqq'), undefined);
   assert.ok(findOption('yml'));
+});
+
+test('inherit: the file is loaded after expansion, its options appended unexpanded (they win), as uWSGI 2.0.21 does', () => {
+  file('inh-base.ini', '[uwsgi]\nworkers = 4\nsocket = :9001\nlog-format = %(bar) %n $(HOME)\n');
+  const child = file('inh-child.ini', '[uwsgi]\ninherit = %dinh-base.ini\nworkers = 2\nbar = 7\nsocket = :%(bar)\n');
+  const r = run(['--ini', child], { HOME: '/root' });
+  assert.is(r.options.workers, 4); // the inherited scalar comes last
+  assert.equal(r.options.socket, [':7', ':9001']);
+  assert.is(r.options['log-format'], '%(bar) inh-base $(HOME)'); // magic vars yes, $() %() no
+  assert.equal(r.list.slice(-3), [['workers', '4'], ['socket', ':9001'], ['log-format', '%(bar) inh-base $(HOME)']]);
+  throwsCode(() => run(['--inherit', 'inh-base.txt']), 'UWSGI_ERR_CONFIG_FILE', /"inh-base\.txt" \(option --inherit\): the extension must be/);
+  const loop = file('inh-loop.ini', '[uwsgi]\ninherit = %dinh-loop.ini\n');
+  throwsCode(() => run(['--ini', loop]), 'UWSGI_ERR_CONFIG_FILE', /more than 64 inherited config files/);
+  throwsCode(() => run(['--inherit', file('inh-typo.ini', '[uwsgi]\nworkerz = 2\n')]), 'UWSGI_ERR_UNKNOWN_OPTION', /unknown option "workerz" in .*inh-typo\.ini line 2/);
 });
 
 test.run();

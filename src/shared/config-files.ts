@@ -9,7 +9,7 @@
 import { lstatSync, readFileSync } from 'node:fs';
 import { availableParallelism, cpus, hostname, userInfo } from 'node:os';
 import { basename, dirname, extname, resolve } from 'node:path';
-import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node as YamlNode } from 'yaml';
+import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Node as YamlNode } from 'yaml';
 import { UwsgiError, echo } from './errors.js';
 
 export type ConfigFormat = 'ini' | 'yaml' | 'json';
@@ -170,14 +170,56 @@ function osErrorText(e: unknown): string {
   return String(e);
 }
 
+/** A config file's text and the 1-based lines that hold bytes that are not UTF-8 (replaced by U+FFFD in text). */
+export interface ConfigText {
+  readonly path: string;
+  readonly text: string;
+  readonly badLines: readonly number[];
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Decode `bytes` as UTF-8; when some bytes are not UTF-8, also say on which lines. */
+export function decodeConfigBytes(bytes: Uint8Array): { text: string; badLines: number[] } {
+  try {
+    return { text: strictUtf8.decode(bytes), badLines: [] };
+  } catch {
+    // invalid UTF-8: find the lines that hold it (a line is bytes up to a 0x0a, which UTF-8 never uses inside a character)
+    const badLines: number[] = [];
+    let start = 0;
+    let line = 1;
+    for (let i = 0; i <= bytes.length; i++) {
+      if (i === bytes.length || bytes[i] === 0x0a) {
+        try {
+          strictUtf8.decode(bytes.subarray(start, i));
+        } catch {
+          badLines.push(line);
+        }
+        start = i + 1;
+        line++;
+      }
+    }
+    return { text: Buffer.from(bytes).toString('utf8'), badLines };
+  }
+}
+
+/** The error for bytes that are not UTF-8 on `line` of `path`. */
+export function notUtf8(what: string, path: string, line: number, text: string): UwsgiError {
+  const shown = text.split('\n')[line - 1] ?? '';
+  return new UwsgiError(
+    'UWSGI_ERR_CONFIG_FILE',
+    `${what} ${path} line ${line} is not valid UTF-8 (save the file as UTF-8): ${echo(shown.replace(/\r$/, ''))}`,
+  );
+}
+
 /** Read a file (relative paths resolve against ctx.cwd; '-' is stdin). Errors are UWSGI_ERR_CONFIG_FILE. */
-export function readConfigText(ctx: ConfigContext, file: string, what: string): { path: string; text: string } {
+export function readConfigText(ctx: ConfigContext, file: string, what: string): ConfigText {
   if (file.includes('://')) {
     throw new UwsgiError('UWSGI_ERR_CONFIG_FILE', `cannot load ${what} ${echo(file)}: scheme:// config sources are not supported by uwsgi-ts`);
   }
   if (file === '-') {
     try {
-      return { path: '-', text: readFileSync(0, 'utf8') };
+      return { path: '-', ...decodeConfigBytes(readFileSync(0)) };
     } catch (e) {
       throw new UwsgiError('UWSGI_ERR_CONFIG_FILE', `cannot read ${what} from stdin: ${osErrorText(e)}`, { cause: e });
     }
@@ -187,7 +229,7 @@ export function readConfigText(ctx: ConfigContext, file: string, what: string): 
   }
   const path = resolve(ctx.cwd, file);
   try {
-    return { path, text: readFileSync(path, 'utf8') };
+    return { path, ...decodeConfigBytes(readFileSync(path)) };
   } catch (e) {
     throw new UwsgiError('UWSGI_ERR_CONFIG_FILE', `cannot open ${what} ${path}: ${osErrorText(e)}`, { cause: e });
   }
@@ -202,17 +244,32 @@ export function loadConfigFile(ctx: ConfigContext, given: string, format: Config
     }
     spec = { given, file: ctx.lastIniFile, section: spec.section };
   }
-  const { path, text } = readConfigText(ctx, spec.file, `${format} config file`);
+  const { path, text, badLines } = readConfigText(ctx, spec.file, `${format} config file`);
   fillFileMagic(ctx, spec, path === '-' ? undefined : path);
-  const raw = applyMagic(text, ctx.magic);
+  // uwsgi-ts decision: a leading UTF-8 byte order mark (editors on Windows write one) is
+  // not part of the text; uWSGI would read it as part of the first line, so `[uwsgi]`
+  // went unseen (INI) or the file did not parse (JSON).
+  const unmarked = text.startsWith('\ufeff') ? text.slice(1) : text;
+  // YAML directives (`%YAML 1.1`, `%TAG …`) are not magic variables: `%Y` would vanish and
+  // leave `AML 1.1` before the `---`, a document of its own
+  const raw = format === 'yaml'
+    ? unmarked.split('\n').map((l) => (/^%(YAML|TAG)[ \t]/.test(l) ? l : applyMagic(l, ctx.magic))).join('\n')
+    : applyMagic(unmarked, ctx.magic);
   const section = spec.section ?? DEFAULT_SECTION;
   switch (format) {
-    case 'ini':
+    case 'ini': {
       ctx.lastIniFile = spec.file;
-      return { path, ...parseIni(raw, section, path) };
+      const ini = parseIni(raw, section, path);
+      // bytes that are not UTF-8 only matter on lines that are read (not comments, not other sections)
+      const bad = ini.lines.find((l) => badLines.includes(l));
+      if (bad !== undefined) throw notUtf8('INI file', path, bad, text);
+      return { path, ...ini };
+    }
     case 'yaml':
+      if (badLines.length > 0) throw notUtf8('YAML file', path, badLines[0], text);
       return { path, ...parseYaml(raw, section, path) };
     case 'json':
+      if (badLines.length > 0) throw notUtf8('JSON file', path, badLines[0], text);
       return { path, ...parseJson(raw, section, path) };
   }
 }
@@ -243,10 +300,14 @@ export function parseIni(text: string, section: string, path: string): { entries
   return { entries, lines, warnings };
 }
 
-function yamlScalarText(node: YamlNode | null, key: string, path: string): string {
+function yamlScalarText(node: YamlNode | null, key: string, path: string, line: number): string {
   if (node === null) return '';
   if (!isScalar(node)) {
-    throw new UwsgiError('UWSGI_ERR_CONFIG_FILE', `unsupported value for key ${echo(key)} in YAML file ${path}: expected a scalar or a list of scalars`);
+    const what = isMap(node) ? 'a nested mapping' : isSeq(node) ? 'a nested list' : 'an unsupported value';
+    throw new UwsgiError(
+      'UWSGI_ERR_CONFIG_FILE',
+      `unsupported value for key ${echo(key)} in YAML file ${path}${line ? ` line ${line}` : ''}: ${what} (expected a scalar or a list of scalars)`,
+    );
   }
   const v = node.value;
   if (v === null || v === undefined) return '';
@@ -269,7 +330,12 @@ export function parseYaml(text: string, section: string, path: string): { entrie
   const doc = parseDocument(text, { uniqueKeys: false, lineCounter });
   if (doc.errors.length > 0) {
     const err = doc.errors[0];
-    throw new UwsgiError('UWSGI_ERR_CONFIG_FILE', `error parsing YAML file ${path}: ${err.message.split('\n')[0]}`, { cause: err });
+    const at = err.linePos?.[0];
+    // the yaml library's message ends with " at line N, column M:" and a code excerpt: keep the words, say where once
+    const words = err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+    const why = err.code === 'MULTIPLE_DOCS' ? 'a second YAML document starts here (a config file holds one document)' : words;
+    const place = at ? ` line ${at.line}` : '';
+    throw new UwsgiError('UWSGI_ERR_CONFIG_FILE', `error parsing YAML file ${path}${place}: ${why}${at && err.code !== 'MULTIPLE_DOCS' ? ` (column ${at.col})` : ''}`, { cause: err });
   }
   const root = doc.contents;
   const missing = { entries: [], warnings: [`*** WARNING: Can't find section "${section}" in YAML configuration file ${path} ***`] };
@@ -280,22 +346,26 @@ export function parseYaml(text: string, section: string, path: string): { entrie
   if (!isMap(block)) {
     throw new UwsgiError('UWSGI_ERR_CONFIG_SECTION', `section ${echo(section)} in YAML file ${path} must be a mapping of options`);
   }
+  // `&anchor` / `*alias`: an alias stands for the node it names
+  const deref = (n: YamlNode | null): YamlNode | null => (n !== null && isAlias(n) ? ((n.resolve(doc) as YamlNode | undefined) ?? null) : n);
   const entries: Array<[string, string]> = [];
   const lines: number[] = [];
   for (const pair of block.items) {
     const keyNode = pair.key as YamlNode | null;
-    const key = keyNode !== null && isScalar(keyNode) ? String(keyNode.value) : '';
+    const key = keyNode !== null && isScalar(keyNode) && keyNode.value !== null ? String(keyNode.value) : '';
     const line = keyNode?.range ? lineCounter.linePos(keyNode.range[0]).line : 0;
     if (key === '') throw new UwsgiError('UWSGI_ERR_CONFIG_FILE', `empty or complex key in YAML file ${path}${line ? ` line ${line}` : ''}`);
-    const value = pair.value as YamlNode | null;
+    const value = deref(pair.value as YamlNode | null);
+    const lineOfNode = (n: YamlNode | null, fallback: number): number => (n?.range ? lineCounter.linePos(n.range[0]).line : fallback);
     if (value !== null && isSeq(value)) {
       for (const item of value.items) {
-        const itemNode = item as YamlNode | null;
-        entries.push([key, yamlScalarText(itemNode, key, path)]);
-        lines.push(itemNode?.range ? lineCounter.linePos(itemNode.range[0]).line : line);
+        const itemNode = deref(item as YamlNode | null);
+        const itemLine = lineOfNode(item as YamlNode | null, line);
+        entries.push([key, yamlScalarText(itemNode, key, path, itemLine)]);
+        lines.push(itemLine);
       }
     } else {
-      entries.push([key, yamlScalarText(value, key, path)]);
+      entries.push([key, yamlScalarText(value, key, path, line)]);
       lines.push(line);
     }
   }
@@ -536,6 +606,7 @@ export function evalPlaceholder(key: string, lookup: (name: string) => string | 
 
 /** Content of an `@(source)` reference: the file, with one trailing `\n` or `\r` removed. */
 export function readAtSource(ctx: ConfigContext, source: string, optionName: string): string {
-  const { text } = readConfigText(ctx, source, `@(${source}) in option --${optionName}:`);
+  const { path, text, badLines } = readConfigText(ctx, source, `@(${source}) in option --${optionName}:`);
+  if (badLines.length > 0) throw notUtf8(`@(${source}) in option --${optionName}: file`, path, badLines[0], text);
   return text.endsWith('\n') || text.endsWith('\r') ? text.slice(0, -1) : text;
 }

@@ -198,6 +198,8 @@ export const OPTION_TABLE = [
     arg: 'FILE[:SECTION]', help: 'load a config file in place, format chosen by extension (.ini, .yaml/.yml, .json/.js)' },
   { name: 'config', aliases: [], short: undefined, kind: 'list', default: [], group: 'config', immediate: true,
     arg: 'FILE[:SECTION]', help: 'same as --include' },
+  { name: 'inherit', aliases: [], short: undefined, kind: 'list', default: [], group: 'config', immediate: false,
+    arg: 'FILE[:SECTION]', help: 'load a config file (format by extension) after every $() @() %() expansion, its options appended after all others unexpanded (magic %-variables still apply), as in uWSGI 2.0: they win over earlier scalars' },
   { name: 'set', aliases: [], short: 'S', kind: 'list', default: [], group: 'config', immediate: true,
     arg: 'KEY=VALUE', help: 'add option KEY with VALUE (or a placeholder if KEY is referenced as %(KEY))' },
   { name: 'set-placeholder', aliases: ['set-ph'], short: undefined, kind: 'list', default: [], group: 'config', immediate: true,

@@ -7,7 +7,9 @@
  * passes over every non-immediate value; then every option is applied in list order
  * (lists accumulate, scalars: last occurrence wins).
  */
-import { UwsgiError, echo } from './errors.js';
+import { UwsgiError, echo, isUwsgiError } from './errors.js';
+import { parseAddress } from './address.js';
+import { parseSharedareaSpec } from './sharedarea-spec.js';
 import {
   OPTIONS,
   findOption,
@@ -30,6 +32,7 @@ import {
   type ConfigFormat,
 } from './config-files.js';
 import { packageVersion } from './help.js';
+import { UWSGI_OPTION_NAMES, UWSGI_SHORT_OPTIONS } from './uwsgi-option-names.js';
 import { resolve as resolvePath } from 'node:path';
 
 export interface ResolveResult {
@@ -103,8 +106,20 @@ function badValue(name: string, origin: Origin, value: string, expected: string)
   return new UwsgiError('UWSGI_ERR_OPTION_VALUE', `invalid value for option --${name}${where(origin)}: ${echo(value)} (expected ${expected})`);
 }
 
+const NOT_IMPLEMENTED = 'a uWSGI option that uwsgi-ts does not implement (docs/options.md lists the supported ones)';
+
 function unknownOnCommandLine(written: string): UwsgiError {
   const name = written.replace(/^-+/, '');
+  if (written.startsWith('--') && UWSGI_OPTION_NAMES.has(name)) {
+    return new UwsgiError('UWSGI_ERR_UNKNOWN_OPTION', `unknown option ${written}: ${NOT_IMPLEMENTED}`);
+  }
+  const uwsgiLong = written.startsWith('--') ? undefined : UWSGI_SHORT_OPTIONS[name];
+  if (uwsgiLong !== undefined && findOption(uwsgiLong)) {
+    return new UwsgiError('UWSGI_ERR_UNKNOWN_OPTION', `unknown option ${written}: in uWSGI it is --${uwsgiLong}; uwsgi-ts has no short letter for it, write --${uwsgiLong}`);
+  }
+  if (uwsgiLong !== undefined) {
+    return new UwsgiError('UWSGI_ERR_UNKNOWN_OPTION', `unknown option ${written} (uWSGI's --${uwsgiLong}): ${NOT_IMPLEMENTED}`);
+  }
   const hint = written.startsWith('--') ? suggestOption(name) : undefined;
   return new UwsgiError('UWSGI_ERR_UNKNOWN_OPTION', `unknown option ${written}${hint ? ` (did you mean --${hint}?)` : ''}`);
 }
@@ -149,6 +164,28 @@ function defaults(): Mutable {
   return o;
 }
 
+/**
+ * Syntax checks of list values made while options are applied, so that a bad value read
+ * from a file names the file and line (the master parses the values again when it uses them).
+ */
+const VALUE_CHECKS: Readonly<Record<string, (value: string) => void>> = {
+  socket: (v) => void parseAddress(v, 'socket'),
+  'http-socket': (v) => void parseAddress(v, 'http-socket'),
+  sharedarea: (v) => void parseSharedareaSpec(v, '--sharedarea'),
+};
+
+function checkValue(spec: OptionSpec, value: string, origin: Origin): void {
+  const check = VALUE_CHECKS[spec.name];
+  // command-line values: the master's own check gives the same message (there is no place to name)
+  if (check === undefined || origin.kind === 'cli') return;
+  try {
+    check(value);
+  } catch (e) {
+    if (isUwsgiError(e)) throw new UwsgiError(e.code, `${e.message}${where(origin)}`, { cause: e });
+    throw e;
+  }
+}
+
 function applyEntry(o: Mutable, spec: OptionSpec, raw: string | undefined, origin: Origin): void {
   const name = spec.name;
   switch (spec.kind) {
@@ -176,6 +213,7 @@ function applyEntry(o: Mutable, spec: OptionSpec, raw: string | undefined, origi
     case 'addrs': {
       if ((raw === undefined || raw === '') && !spec.optionalValue) throw missingValue(name, origin);
       if (spec.kind === 'addrs' && raw !== undefined && raw.trim() === '') throw missingValue(name, origin);
+      if (raw !== undefined) checkValue(spec, raw, origin);
       (o[name] as string[]).push(raw ?? '');
       break;
     }
@@ -183,15 +221,32 @@ function applyEntry(o: Mutable, spec: OptionSpec, raw: string | undefined, origi
   if (spec.impliesMaster) o.master = true;
 }
 
+/** The format of a file named by --include / --config / --inherit, by its extension. */
+function formatOf(value: string, optionName: string, origin: Origin): ConfigFormat {
+  const file = splitConfigSpec(value).file;
+  const format = file === '' ? 'ini' : formatFromExtension(file);
+  if (format === undefined) {
+    throw new UwsgiError(
+      'UWSGI_ERR_CONFIG_FILE',
+      `unable to load configuration from ${echo(value)} (option --${optionName}${where(origin)}): the extension must be .ini, .yaml, .yml, .json or .js`,
+    );
+  }
+  return format;
+}
+
+const MAX_INHERITED_FILES = 64;
+
 /** Mutable state of one resolution. */
 class Resolver {
   readonly entries: Entry[] = [];
   readonly sources: string[] = [];
   readonly warnings: string[] = [];
   readonly loading: string[] = [];
-  /** Bare command-line arguments that came right after a value-less optional option (`--mule job.mjs`), with that option as written. */
-  readonly bareAfterValueless = new Map<string, string>();
   strict = false;
+  /** Names some `%(…)` refers to (gathered from raw values, before expansion). */
+  readonly referenced = new Set<string>();
+  /** Bare arguments (by index) that directly follow a flag or optional-value option written without `=`, with that option as written (`--mule`, `-M`). */
+  readonly afterValueless = new Map<number, string>();
   readonly ctx: ConfigContext;
 
   constructor(
@@ -217,19 +272,7 @@ class Resolver {
       case 'include':
       case 'config': {
         if (value === undefined || value === '') throw missingValue(spec.name, origin);
-        let format: ConfigFormat | undefined;
-        if (spec.name === 'include' || spec.name === 'config') {
-          const file = splitConfigSpec(value).file;
-          format = file === '' ? 'ini' : formatFromExtension(file);
-          if (format === undefined) {
-            throw new UwsgiError(
-              'UWSGI_ERR_CONFIG_FILE',
-              `unable to load configuration from ${echo(value)} (option --${spec.name}${where(origin)}): the extension must be .ini, .yaml, .yml, .json or .js`,
-            );
-          }
-        } else {
-          format = spec.name as ConfigFormat;
-        }
+        const format = spec.name === 'include' || spec.name === 'config' ? formatOf(value, spec.name, origin) : (spec.name as ConfigFormat);
         this.loadFile(value, format, spec.name, origin);
         break;
       }
@@ -266,7 +309,14 @@ class Resolver {
       const chain = [...this.loading, id].map((s) => s.replace(/:$/, '')).join(' → ');
       throw new UwsgiError('UWSGI_ERR_CONFIG_FILE', `config files include each other in a loop (option --${optionName} ${echo(given)}${where(origin)}): ${chain}`);
     }
-    const loaded = loadConfigFile(this.ctx, given, format);
+    let loaded;
+    try {
+      loaded = loadConfigFile(this.ctx, given, format);
+    } catch (e) {
+      // a file named inside another file: say where it was named
+      if (isUwsgiError(e) && origin.kind !== 'cli') throw new UwsgiError(e.code, `${e.message} (option --${optionName}${where(origin)})`, { cause: e });
+      throw e;
+    }
     this.sources.push(loaded.path);
     this.warnings.push(...loaded.warnings);
     this.loading.push(id);
@@ -302,7 +352,9 @@ class Resolver {
       valueless = undefined;
       if (onlyBare || arg === '-' || !arg.startsWith('-')) {
         bare.push(arg);
-        if (previous !== undefined && !onlyBare) this.bareAfterValueless.set(arg, previous);
+        // `--master true`, `--mule job.mjs`: a flag or an optional-value option takes its value
+        // only with `=`, so this word is bare; remember what it followed for the error below.
+        if (previous !== undefined && !onlyBare) this.afterValueless.set(bare.length - 1, previous);
         continue;
       }
       if (arg === '--') {
@@ -321,7 +373,7 @@ class Resolver {
           value = takeNext(i, spec.name);
           i++;
         }
-        if (inline === undefined && spec.optionalValue) valueless = `--${name}`;
+        if (inline === undefined && (spec.optionalValue || isFlagKind(spec.kind))) valueless = `--${name}`;
         this.add(name, value, { kind: 'cli' });
         continue;
       }
@@ -332,6 +384,7 @@ class Resolver {
         if (!spec) throw unknownOnCommandLine(`-${letter}`);
         if (isFlagKind(spec.kind)) {
           this.add(spec.name, undefined, { kind: 'cli' });
+          if (k === arg.length - 1) valueless = `-${letter}`;
           continue;
         }
         let rest = arg.slice(k + 1);
@@ -357,41 +410,64 @@ class Resolver {
    * would read `.js` as JSON; `--json file.js` still does).
    */
   loadBareArguments(bare: readonly string[]): void {
-    for (const arg of bare) {
+    for (const [index, arg] of bare.entries()) {
       if (arg.startsWith('[')) continue;
       const file = splitConfigSpec(arg).file;
-      // `--mule job.mjs`: --mule takes no value unless attached with '=' (uWSGI's optional
-      // argument), so job.mjs became a stray argument: say what was probably meant.
-      const after = this.bareAfterValueless.get(arg);
-      const hint = after === undefined ? '' :
-        ` (did you mean ${after.startsWith('--') ? `${after}=${arg}` : `${after}${arg}`}? ${after} takes a value only when it is attached with "=")`;
-      if (/\.(m|c)?[jt]s$/i.test(file) || (hint && /\)$/.test(arg))) {
+      const valueless = this.afterValueless.get(index);
+      const format = formatFromExtension(file);
+      if (valueless !== undefined && (format === undefined || /\.(m|c)?[jt]s$/i.test(file))) {
+        const meant = valueless.startsWith('--') ? `${valueless}=${arg}` : `${valueless}${arg}`;
         throw new UwsgiError(
           'UWSGI_ERR_CONFIG_FILE',
-          hint ? `unable to load configuration from ${echo(arg)}: a bare script is not a config file${hint}` :
-            `unable to load configuration from ${echo(arg)}: a bare script is not a config file; serve it with --module ${arg}` +
+          `unable to load configuration from ${echo(arg)}: ${valueless} takes a value only with "=" (did you mean ${meant}?), ` +
+            'so this word is a bare argument, and bare arguments must be config files (.ini, .yaml, .yml, .json)',
+        );
+      }
+      if (/\.(m|c)?[jt]s$/i.test(file)) {
+        throw new UwsgiError(
+          'UWSGI_ERR_CONFIG_FILE',
+          `unable to load configuration from ${echo(arg)}: a bare script is not a config file; serve it with --module ${arg}` +
             (/\.js$/i.test(file) ? ` (or read it as JSON config with --json ${arg})` : ''),
         );
       }
-      const format = formatFromExtension(file);
       if (format === undefined) {
         throw new UwsgiError(
           'UWSGI_ERR_CONFIG_FILE',
-          `unable to load configuration from ${echo(arg)}: bare arguments must be config files (.ini, .yaml, .yml, .json)${hint}`,
+          `unable to load configuration from ${echo(arg)}: bare arguments must be config files (.ini, .yaml, .yml, .json)`,
         );
       }
       this.loadFile(arg, format, format, { kind: 'cli' });
     }
   }
 
+  /**
+   * `inherit` (spec §1): after expansion, each inherited file is loaded and its options are
+   * appended, never expanded (magic %-variables apply while the file is read). An inherited
+   * file may itself inherit; the number of inherited files is bounded.
+   */
+  loadInherited(): void {
+    let loads = 0;
+    const from = this.entries.length;
+    for (let i = 0; i < this.entries.length; i++) {
+      const e = this.entries[i];
+      if (e.spec?.name !== 'inherit') continue;
+      if (e.value === undefined || e.value === '') throw missingValue('inherit', e.origin);
+      if (++loads > MAX_INHERITED_FILES) {
+        throw new UwsgiError('UWSGI_ERR_CONFIG_FILE', `more than ${MAX_INHERITED_FILES} inherited config files (option --inherit ${echo(e.value)}${where(e.origin)}): do they inherit each other in a loop?`);
+      }
+      this.loadFile(e.value, formatOf(e.value, 'inherit', e.origin), 'inherit', e.origin);
+    }
+    if (this.entries.length > from) this.checkUnknown(from);
+  }
+
   /** Unknown keys from files and --set: placeholders if referenced by some %(…), else errors; --strict rejects them all. */
-  checkUnknown(): void {
-    const referenced = new Set<string>();
-    for (const e of this.entries) if (e.value !== undefined) for (const n of referencedNames(e.value)) referenced.add(n);
-    for (const e of this.entries) {
+  checkUnknown(from = 0): void {
+    const referenced = this.referenced;
+    for (const e of this.entries.slice(from)) if (e.value !== undefined) for (const n of referencedNames(e.value)) referenced.add(n);
+    for (const e of this.entries.slice(from)) {
       if (e.spec || e.explicitPlaceholder || e.origin.kind === 'env' || e.origin.kind === 'cli') continue;
-      const hint = suggestOption(e.key);
-      const suggestion = hint ? ` (did you mean "${hint}"?)` : '';
+      const hint = UWSGI_OPTION_NAMES.has(e.key) ? undefined : suggestOption(e.key);
+      const suggestion = hint ? ` (did you mean "${hint}"?)` : UWSGI_OPTION_NAMES.has(e.key) ? `: ${NOT_IMPLEMENTED}` : '';
       const from = e.origin.kind === 'set' ? `--set${where(e.origin.via)}` : fileAndLine(e.origin);
       if (this.strict) {
         throw new UwsgiError(
@@ -420,7 +496,16 @@ class Resolver {
   expand(): void {
     const pending = this.entries.filter((e) => !e.immediate && e.value !== undefined);
     for (const e of pending) e.value = expandReferences(e.value!, '$', (k) => this.env[k]);
-    for (const e of pending) e.value = expandReferences(e.value!, '@', (k) => readAtSource(this.ctx, k, e.spec?.name ?? e.key));
+    for (const e of pending) {
+      e.value = expandReferences(e.value!, '@', (k) => {
+        try {
+          return readAtSource(this.ctx, k, e.spec?.name ?? e.key);
+        } catch (err) {
+          if (isUwsgiError(err) && e.origin.kind !== 'cli') throw new UwsgiError(err.code, `${err.message} (${where(e.origin).trim()})`, { cause: err });
+          throw err;
+        }
+      });
+    }
     for (const e of pending) e.value = expandReferences(e.value!, '%', (k) => evalPlaceholder(k, (n) => this.lookup(n)));
   }
 
@@ -473,6 +558,7 @@ export function resolveOptions(argv: string[], env: NodeJS.ProcessEnv, cwd: stri
   r.loadBareArguments(bare);
   r.checkUnknown();
   r.expand();
+  r.loadInherited();
   return r.result();
 }
 
