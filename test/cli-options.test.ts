@@ -163,7 +163,10 @@ test('a flag or --mule followed by a separate word: the error says the value nee
   const b = await runCliToExit(['--mule', 'jobs.ts', '--module', HELLO, '--http-socket', '127.0.0.1:0']);
   assert.is(b.code, 1, b.output);
   assert.ok(b.output.includes('unable to load configuration from "jobs.ts": --mule takes a value only with "=" (did you mean --mule=jobs.ts?)'), b.output);
-  assert.not.match(a.output + b.output, /spawned uwsgi-ts worker/);
+  const c = await runCliToExit(['-M', 'true', '--module', HELLO, '--http-socket', '127.0.0.1:0']);
+  assert.is(c.code, 1, c.output);
+  assert.ok(c.output.includes('-M (--master) takes a value only with "=" (did you mean --master=true?)'), c.output);
+  assert.not.match(a.output + b.output + c.output, /spawned uwsgi-ts worker/);
 });
 
 test('an app with no usable export, or one that throws at load, fails startup with exit 1', async () => {

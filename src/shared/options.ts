@@ -384,7 +384,7 @@ class Resolver {
         if (!spec) throw unknownOnCommandLine(`-${letter}`);
         if (isFlagKind(spec.kind)) {
           this.add(spec.name, undefined, { kind: 'cli' });
-          if (k === arg.length - 1) valueless = `-${letter}`;
+          if (k === arg.length - 1) valueless = `-${letter} (--${spec.name})`;
           continue;
         }
         let rest = arg.slice(k + 1);
@@ -416,7 +416,9 @@ class Resolver {
       const valueless = this.afterValueless.get(index);
       const format = formatFromExtension(file);
       if (valueless !== undefined && (format === undefined || /\.(m|c)?[jt]s$/i.test(file))) {
-        const meant = valueless.startsWith('--') ? `${valueless}=${arg}` : `${valueless}${arg}`;
+        // `-M (--master)` is a short flag: its value can only be given through the long name
+        const long = / \((--[^)]+)\)$/.exec(valueless);
+        const meant = long ? `${long[1]}=${arg}` : valueless.startsWith('--') ? `${valueless}=${arg}` : `${valueless}${arg}`;
         throw new UwsgiError(
           'UWSGI_ERR_CONFIG_FILE',
           `unable to load configuration from ${echo(arg)}: ${valueless} takes a value only with "=" (did you mean ${meant}?), ` +
