@@ -159,11 +159,14 @@ test('a bad socket address or sharedarea value in a file names the file and its 
 test('a flag or --mule followed by a separate word: the error says the value needs "="', async () => {
   const a = await runCliToExit(['--master', 'true', '--module', HELLO, '--http-socket', '127.0.0.1:0']);
   assert.is(a.code, 1, a.output);
-  assert.ok(a.output.includes('[UWSGI_ERR_CONFIG_FILE] unable to load configuration from "true": --master takes a value only with "=" (--master=true)'), a.output);
+  assert.ok(a.output.includes('[UWSGI_ERR_CONFIG_FILE] unable to load configuration from "true": --master takes a value only with "=" (did you mean --master=true?)'), a.output);
   const b = await runCliToExit(['--mule', 'jobs.ts', '--module', HELLO, '--http-socket', '127.0.0.1:0']);
   assert.is(b.code, 1, b.output);
-  assert.ok(b.output.includes('unable to load configuration from "jobs.ts": --mule takes a value only with "=" (--mule=jobs.ts)'), b.output);
-  assert.not.match(a.output + b.output, /spawned uwsgi-ts worker/);
+  assert.ok(b.output.includes('unable to load configuration from "jobs.ts": --mule takes a value only with "=" (did you mean --mule=jobs.ts?)'), b.output);
+  const c = await runCliToExit(['-M', 'true', '--module', HELLO, '--http-socket', '127.0.0.1:0']);
+  assert.is(c.code, 1, c.output);
+  assert.ok(c.output.includes('-M (--master) takes a value only with "=" (did you mean --master=true?)'), c.output);
+  assert.not.match(a.output + b.output + c.output, /spawned uwsgi-ts worker/);
 });
 
 test('each config file read is logged as uWSGI logs it, before its warnings', async () => {

@@ -292,15 +292,34 @@ test('missing values', () => {
 test('malformed and out-of-range values', () => {
   throwsCode(() => run(['--workers', 'abc']), 'UWSGI_ERR_OPTION_VALUE', 'invalid value for option --workers: "abc" (expected a whole number ≥ 1)');
   throwsCode(() => run(['--workers', '0']), 'UWSGI_ERR_OPTION_VALUE', /--workers: "0"/);
-  throwsCode(() => run(['--harakiri', '-5']), 'UWSGI_ERR_OPTION_VALUE', /--harakiri: "-5" \(expected a whole number ≥ 0\)/);
+  throwsCode(() => run(['--harakiri', '-5']), 'UWSGI_ERR_OPTION_VALUE', /--harakiri: "-5" \(expected a whole number between 0 and 2147483\)/);
   throwsCode(() => run(['--listen', '4.5']), 'UWSGI_ERR_OPTION_VALUE', /--listen: "4.5"/);
   throwsCode(
     () => run(['--accept-mode', 'fork']),
     'UWSGI_ERR_OPTION_VALUE',
     'invalid value for option --accept-mode: "fork" (expected one of auto, dup, reuseport, proxy)',
   );
+  throwsCode(() => run(['--workers', '999999999999']), 'UWSGI_ERR_OPTION_VALUE', /--workers: "999999999999" \(expected a whole number between 1 and 2147483647\)/);
   const f = file('badint.ini', '[uwsgi]\nworkers = many\n');
   throwsCode(() => run(['--ini', f]), 'UWSGI_ERR_OPTION_VALUE', `invalid value for option --workers in ${f} line 2: "many" (expected a whole number ≥ 1)`);
+});
+
+test('--mule-msg-size: capped at 64 MiB, negative and non-numeric refused', () => {
+  assert.is(run(['--mule-msg-size', '67108864']).options['mule-msg-size'], 67108864);
+  for (const v of ['67108865', '999999999999', '-5', '0', 'abc', '1.5']) {
+    throwsCode(() => run(['--mule-msg-size', v]), 'UWSGI_ERR_OPTION_VALUE',
+      `invalid value for option --mule-msg-size: "${v}" (expected a whole number between 1 and 67108864)`);
+  }
+});
+
+test('timer options are capped at 2147483 seconds (a longer JS timer fires at once)', () => {
+  for (const name of ['reload-mercy', 'worker-reload-mercy', 'check-interval', 'harakiri', 'mule-harakiri', 'mule-reload-mercy']) {
+    assert.is(run([`--${name}`, '2147483']).options[name as 'harakiri'], 2147483, name);
+    throwsCode(() => run([`--${name}`, '2147484']), 'UWSGI_ERR_OPTION_VALUE',
+      `invalid value for option --${name}: "2147484" (expected a whole number between ${name === 'check-interval' ? 1 : 0} and 2147483; a longer timer would fire at once: JS timers are limited to 2^31−1 ms, 24.8 days)`);
+  }
+  assert.is(run(['--socket-timeout', '143165']).options['socket-timeout'], 143165);
+  throwsCode(() => run(['--socket-timeout', '143166']), 'UWSGI_ERR_OPTION_VALUE', /--socket-timeout: "143166" \(expected a whole number between 1 and 143165; a longer timer/);
 });
 
 test('missing config file names the file and the OS error', () => {

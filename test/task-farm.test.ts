@@ -192,12 +192,22 @@ test('embedding: runInFarm in the master thread goes straight to the pool; signa
       assert.unreachable('bad timeout');
     } catch (e) {
       assert.is((e as UwsgiError).code, 'UWSGI_ERR_TASK_FARM');
-      assert.match((e as Error).message, /timeoutMs must be a positive number of milliseconds, got "-1"/);
+      assert.match((e as Error).message, /timeoutMs must be a positive number of milliseconds up to 2147483647 \(24.8 days\), got "-1"/);
     }
+    for (const t of [NaN, 0, 2 ** 31, 1e12, Infinity, '100']) {
+      try {
+        await runInFarmWith('calc', 'add', [1, 2], { timeoutMs: t as number });
+        assert.unreachable(`timeoutMs ${String(t)} accepted`);
+      } catch (e) {
+        assert.is((e as UwsgiError).code, 'UWSGI_ERR_TASK_FARM', String(e));
+        assert.match((e as Error).message, /^runInFarm\("calc", "add"\): timeoutMs must be a positive number of milliseconds up to 2147483647/);
+      }
+    }
+    assert.is(await runInFarmWith<number>('calc', 'add', [2, 3], { timeoutMs: 2 ** 31 - 1 }), 5, 'the longest timer works (no instant timeout)');
     assert.is(await runInFarm<number>('calc', 'add', 1, 1), 2);
     const [calc] = await taskFarmStats();
     assert.is(calc.name, 'calc');
-    assert.is(calc.completed, 4); // add, bytes, the aborted sleep, add
+    assert.is(calc.completed, 5); // add, bytes, the aborted sleep, add (2^31-1 timeout), add
     assert.is(calc.threads, 1);
   } finally {
     await rt.stop();

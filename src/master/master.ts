@@ -219,7 +219,11 @@ export async function startRuntime(o: ResolvedOptions, cwd = process.cwd(), list
       listeners,
       sharedareas: areas,
       scoreboard: createScoreboard(o.workers * 2),
-      workerReloadMercyMs: o['worker-reload-mercy'] * 1000,
+      // uWSGI kills a cursed worker at the first master cycle past its mercy (fifo.md §7), so
+      // --worker-reload-mercy 0 still gives it up to one cycle: here exactly one --check-interval.
+      workerReloadMercyMs: (o['worker-reload-mercy'] || o['check-interval']) * 1000,
+      // uwsgi-ts's own bound on a new worker's app load; 0 = none (uWSGI has none).
+      workerStartTimeoutMs: o['worker-reload-mercy'] * 1000,
       minWorkerLifetimeMs: o['min-worker-lifetime'] * 1000,
       harakiriMs: o.harakiri * 1000,
       proxy: anyProxy ? proxy : undefined,
@@ -235,7 +239,7 @@ export async function startRuntime(o: ResolvedOptions, cwd = process.cwd(), list
     signal?.throwIfAborted();
 
     // Mules.
-    await scope.acquire('mules', async () => { await mules.start(); return mules; }, (m) => m.stop(true));
+    await scope.acquire('mules', async () => { await mules.start(signal); return mules; }, (m) => m.stop(true));
 
     const addresses: BoundAddress[] = listeners.map((l) => ({
       protocol: l.protocol,

@@ -10,9 +10,8 @@
  * (STOP word + stop message) and terminate it after --mule-reload-mercy.
  */
 import path from 'node:path';
-import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import type { ResolvedOptions } from '../shared/options-table.js';
+import { MAX_MULES, type ResolvedOptions } from '../shared/options-table.js';
 import { UwsgiError, echo } from '../shared/errors.js';
 import { log } from '../shared/log-writer.js';
 import { splitModuleSpec } from '../shared/module-import.js';
@@ -22,12 +21,10 @@ import { attachMuleQueues } from '../shared/mule-api.js';
 import { allQueues, createMuleQueues, openMuleQueues, type MuleQueues, type MuleQueuesInit, type RingQueue } from '../shared/mule-queues.js';
 import type { MuleCommand, MuleEvent, MuleInit, MuleProgram } from '../mule/mule-init.js';
 import { BackoffById } from './backoff.js';
-import { checkMuleScript } from './script-check.js';
+import { resolveMuleSpec } from './mule-spec.js';
 import type { TaskPortSource } from './task-farms.js';
 
 const MULE_ENTRY = new URL('../mule/mule-main.js', import.meta.url);
-const SCRIPT_EXT = /\.(?:m?js|cjs|m?ts|cts)$/;
-const IDENT = /^[A-Za-z_$][\w$]*$/;
 
 interface MuleSlot {
   readonly id: number;
@@ -51,43 +48,6 @@ interface LiveMule {
   readonly exited: Promise<number>;
 }
 
-/** Parse one `--mule` value (uwsgi-ts mapping of uWSGI's plugin "patches", mules.md §3). */
-export function parseMuleValue(value: string, appModule: string | undefined, cwd: string): MuleProgram {
-  const v = value.trim();
-  if (v === '') return { kind: 'loop' };
-  const appFile = appModule ? path.resolve(cwd, splitModuleSpec(appModule).file) : undefined;
-  const exists = (file: string): string => {
-    const abs = path.resolve(cwd, file);
-    if (!existsSync(abs)) throw new UwsgiError('UWSGI_ERR_MULE_SPEC', `--mule ${echo(value)}: no such file ${echo(abs)}`);
-    return abs;
-  };
-  if (v.endsWith('()')) {
-    const inner = v.slice(0, -2);
-    const colon = inner.lastIndexOf(':');
-    const file = colon > 0 ? inner.slice(0, colon) : undefined;
-    const name = colon > 0 ? inner.slice(colon + 1) : inner;
-    if (!IDENT.test(name)) {
-      throw new UwsgiError('UWSGI_ERR_MULE_SPEC', `--mule ${echo(value)}: ${echo(name)} is not a function name (give fn() or FILE:fn())`);
-    }
-    if (file === undefined) {
-      if (!appFile) {
-        throw new UwsgiError('UWSGI_ERR_MULE_SPEC', `--mule ${echo(value)}: a bare function name is looked up in the app module, but no --module was given (or write FILE:${name}())`);
-      }
-      return { kind: 'call', file: exists(appFile), exportName: name };
-    }
-    return { kind: 'call', file: exists(file), exportName: name };
-  }
-  if (SCRIPT_EXT.test(v)) {
-    const file = exists(v);
-    checkMuleScript(value, file);
-    return { kind: 'script', file };
-  }
-  const { file, exportName } = splitModuleSpec(v);
-  if (exportName !== 'default' && SCRIPT_EXT.test(file)) return { kind: 'call', file: exists(file), exportName };
-  throw new UwsgiError('UWSGI_ERR_MULE_SPEC',
-    `--mule ${echo(value)}: not a mule program (give a .js/.mjs/.cjs/.ts file, FILE:export, fn() for a function of --module, or FILE:fn())`);
-}
-
 /** Mule ids in parse order: `order` (the resolver's option list) interleaves --mules and --mule as written; without it, --mules come first. */
 export function muleSlots(o: ResolvedOptions, cwd: string, order?: ReadonlyArray<readonly [string, string]>): MuleSlot[] {
   const values: string[] = [];
@@ -98,6 +58,7 @@ export function muleSlots(o: ResolvedOptions, cwd: string, order?: ReadonlyArray
       else {
         const n = Number(v);
         if (!Number.isInteger(n) || n < 0) throw new UwsgiError('UWSGI_ERR_MULE_SPEC', `--mules ${echo(v)}: must be a whole number ≥ 0`);
+        if (values.length + n > MAX_MULES) throw tooManyMules(values.length + n, `--mules ${echo(v)}`);
         for (let i = 0; i < n; i++) values.push('');
       }
     }
@@ -105,7 +66,12 @@ export function muleSlots(o: ResolvedOptions, cwd: string, order?: ReadonlyArray
     for (let i = 0; i < o.mules; i++) values.push('');
     for (const v of o.mule) values.push(v ?? '');
   }
-  return values.map((value, i) => ({ id: i + 1, value, program: parseMuleValue(value, o.module, cwd) }));
+  if (values.length > MAX_MULES) throw tooManyMules(values.length, `--mules/--mule (${o.mule.length} --mule)`);
+  return values.map((value, i) => ({ id: i + 1, value, program: resolveMuleSpec(value, o.module, cwd) }));
+}
+
+function tooManyMules(n: number, given: string): UwsgiError {
+  return new UwsgiError('UWSGI_ERR_MULE_SPEC', `${given}: ${n} mules requested, at most ${MAX_MULES} (--mules plus every --mule; each mule is a thread with its own message queue)`);
 }
 
 export function parseFarm(value: string, count: number): { name: string; members: number[] } {
@@ -181,18 +147,32 @@ export class MulePool {
     return new MulePool(slots, init, o, cwd, areas, taskFarms);
   }
 
-  /** Spawn every mule in id order; resolve when all ran their hooks and resolved their program, reject on the first failure. */
-  async start(): Promise<void> {
+  /**
+   * Spawn every mule in id order; resolve when all ran their hooks and resolved their
+   * program, reject on the first failure. `signal` (a stop signal during startup) aborts:
+   * the mules still starting are terminated (they may be stuck loading their module, so
+   * they get no mercy) and start() rejects with the signal's reason.
+   */
+  async start(signal?: AbortSignal): Promise<void> {
     if (this.count === 0) return;
+    signal?.throwIfAborted();
     const all = this.slots.map((s) => this.spawn(s));
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_, rej) => {
+      onAbort = () => rej(signal?.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    aborted.catch(() => { /* raced below */ });
     try {
-      await Promise.all(all.map((l) => l.ready));
+      await Promise.race([Promise.all(all.map((l) => l.ready)), aborted]);
     } catch (e) {
       this.startFailed = true;
       for (const t of this.respawnTimers) clearTimeout(t);
       // Every mule still alive, including a respawn of one that died after its 'ready' meanwhile.
       await Promise.all([...new Set([...all, ...this.live.values()])].map((l) => { l.stopping = true; return l.thread.terminate(); }));
       throw e;
+    } finally {
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
     }
     this.startedUp = true;
     const harakiriMs = this.o['mule-harakiri'] * 1000;

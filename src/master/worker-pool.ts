@@ -27,6 +27,8 @@ export interface WorkerPoolOptions {
   readonly sharedareas: readonly unknown[];
   readonly scoreboard: ScoreboardInit;
   readonly workerReloadMercyMs: number;
+  /** How long a new worker may take to reach "accepting" before it is terminated (--worker-reload-mercy); 0 = no limit. */
+  readonly workerStartTimeoutMs: number;
   readonly minWorkerLifetimeMs: number;
   readonly harakiriMs: number;
   readonly proxy?: ProxyDispatcher;
@@ -177,13 +179,13 @@ export class WorkerPool {
 
     // A thread that never reaches "accepting" (an app stuck while loading) is not left
     // hanging: after --worker-reload-mercy it is terminated and counted as a crash.
-    const startTimer = setTimeout(() => {
+    const startTimer = this.opts.workerStartTimeoutMs > 0 ? setTimeout(() => {
       if (live.state !== 'starting') return;
-      fatal = new UwsgiError('UWSGI_ERR_WORKER_CRASH', `worker ${id} did not start accepting within --worker-reload-mercy ${this.opts.workerReloadMercyMs / 1000} s (is the app stuck while loading?)`);
+      fatal = new UwsgiError('UWSGI_ERR_WORKER_CRASH', `worker ${id} did not start accepting within --worker-reload-mercy ${this.opts.workerStartTimeoutMs / 1000} s (is the app stuck while loading?)`);
       log.line(`[UWSGI_ERR_WORKER_CRASH] ${fatal.message}`);
       void thread.terminate();
-    }, this.opts.workerReloadMercyMs);
-    startTimer.unref();
+    }, this.opts.workerStartTimeoutMs) : undefined;
+    startTimer?.unref();
 
     thread.on('message', (e: WorkerEvent) => {
       switch (e.type) {

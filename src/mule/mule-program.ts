@@ -33,6 +33,10 @@ export async function resolveProgram(init: MuleInit, app: Record<string, unknown
   if (p.kind !== 'call') return { app };
   const mod = init.appFile && path.resolve(p.file) === path.resolve(init.appFile) && app ? app : await importModule(p.file, 'mule');
   const fn = mod[p.exportName];
+  if (typeof fn === 'function' && /^class\b/.test(Function.prototype.toString.call(fn))) {
+    throw new UwsgiError('UWSGI_ERR_MULE_SPEC',
+      `--mule ${echo(init.value)}: export ${echo(p.exportName)} of ${echo(p.file)} is a class, not a function (a mule calls it without new)`);
+  }
   if (typeof fn !== 'function') {
     const names = Object.keys(mod).filter((k) => typeof mod[k] === 'function');
     throw new UwsgiError('UWSGI_ERR_MULE_SPEC',

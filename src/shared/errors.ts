@@ -47,6 +47,7 @@ export const ERROR_CATALOGUE = {
   UWSGI_ERR_MULE_ID: 'a mule id or farm name does not exist',
   UWSGI_ERR_MULE_QUEUE_FULL: 'a mule or farm message queue is full',
   UWSGI_ERR_MULE_MSG_SIZE: 'a mule message is larger than --mule-msg-size',
+  UWSGI_ERR_MULE_MSG_TYPE: 'a mule message holds a value that cannot travel (a function, a symbol, a cyclic object, a bigint beyond 64 bits)',
   UWSGI_ERR_NOT_IN_MULE: 'a mule-only API was called outside a mule',
   UWSGI_ERR_HOOK: 'a hook action is malformed or failed',
   // task farms (piscina pools)
@@ -79,6 +80,7 @@ export function isUwsgiError(e: unknown): e is UwsgiError {
 export function echo(value: unknown): string {
   let s: string;
   if (typeof value === 'string') s = value;
+  else if (typeof value === 'number' || typeof value === 'symbol' || typeof value === 'function') s = String(value); // NaN, Infinity, Symbol(x): JSON says null/undefined
   else if (value instanceof Uint8Array) s = `<${value.length} bytes>`;
   else {
     try {

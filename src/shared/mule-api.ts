@@ -12,6 +12,7 @@
  * runtime's own copy) see the same queues and the same mule identity.
  */
 import { Packr, Unpackr } from 'msgpackr';
+import { refuseFunction, unencodableMessage } from './mule-message-types.js';
 import { UwsgiError, echo } from './errors.js';
 import { log } from './log-writer.js';
 import { threadIdentity } from './thread-identity.js';
@@ -72,7 +73,7 @@ function state(): MuleApiState {
 /** This thread's state (one object per thread, shared by every copy of this module in it). */
 const ST = state();
 
-const packr = new Packr({ useRecords: false });
+const packr = new Packr({ useRecords: false, writeFunction: refuseFunction });
 /** Decodes in place from the ring (shared memory, reused once consumed): every binary inside is copied out. */
 const unpackr = new Unpackr({ useRecords: false, copyBuffers: true });
 
@@ -126,7 +127,7 @@ function encode(message: unknown, kind: number, what: string): Uint8Array {
   try {
     return packr.pack(message);
   } catch (e) {
-    throw new UwsgiError('UWSGI_ERR_MULE_MSG_SIZE', `${what}: message ${echo(message)} cannot be encoded with msgpackr: ${(e as Error).message}`, { cause: e });
+    throw unencodableMessage(message, what, e);
   }
 }
 
@@ -284,14 +285,28 @@ function me(what: string): Me {
   return st.mine;
 }
 
-function timeoutOf(o: MuleGetMsgOptions | undefined, what: string): number {
-  if (o?.timeoutMs !== undefined) {
-    if (!(o.timeoutMs >= 0 || o.timeoutMs === -1)) throw new UwsgiError('UWSGI_ERR_OPTION_VALUE', `${what}: timeoutMs ${echo(o.timeoutMs)} must be ≥ 0 or -1`);
-    return o.timeoutMs;
+/** The longest a JS timer waits (setTimeout fires at once above it, with a TimeoutOverflowWarning). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Validate the options of one muleGetMsg/farmGetMsg call (only calls that pass options): the timeout in ms, -1 = forever. */
+function timeoutOf(o: MuleGetMsgOptions, what: string): number {
+  if (typeof o !== 'object' || o === null) {
+    throw new UwsgiError('UWSGI_ERR_OPTION_VALUE', `${what}: options ${echo(o)} (${o === null ? 'null' : `a ${typeof o}`}) must be an object { timeout?, timeoutMs?, farms? }`);
   }
-  const t = o?.timeout ?? -1;
-  if (typeof t !== 'number' || Number.isNaN(t)) throw new UwsgiError('UWSGI_ERR_OPTION_VALUE', `${what}: timeout ${echo(t)} must be a number of seconds`);
-  return t < 0 ? -1 : t * 1000;
+  if (o.farms !== undefined && typeof o.farms !== 'boolean') {
+    throw new UwsgiError('UWSGI_ERR_OPTION_VALUE', `${what}: farms ${echo(o.farms)} must be true or false`);
+  }
+  if (o.timeoutMs !== undefined) return durationMs(o.timeoutMs, 'timeoutMs', 'milliseconds', 1, what);
+  if (o.timeout !== undefined) return durationMs(o.timeout, 'timeout', 'seconds', 1000, what);
+  return -1;
+}
+
+function durationMs(v: unknown, name: string, unit: string, scale: number, what: string): number {
+  if (typeof v !== 'number' || Number.isNaN(v) || (v < 0 && v !== -1)) {
+    throw new UwsgiError('UWSGI_ERR_OPTION_VALUE',
+      `${what}: ${name} ${echo(v)}${typeof v === 'number' ? '' : ` (a ${typeof v})`} must be a number of ${unit} ≥ 0, or -1 to wait forever`);
+  }
+  return v < 0 ? -1 : v * scale;
 }
 
 type Mode = 'mule' | 'farm';
@@ -457,8 +472,8 @@ function receiver(mode: Mode, options: MuleGetMsgOptions | undefined, what: stri
   if (options === undefined) {
     rc = who.plain[mode] ??= { who, farms: true, mode, bits: bitsFor(mode, true), deadline: Infinity };
   } else {
-    const farms = options.farms ?? true;
     const timeoutMs = timeoutOf(options, what);
+    const farms = options.farms ?? true;
     rc = { who, farms, mode, bits: bitsFor(mode, farms), deadline: timeoutMs < 0 ? Infinity : Date.now() + timeoutMs };
   }
   who.q.board.setBusyMark(who.id, ST.taken << 1); // waiting (even mark)
@@ -530,7 +545,8 @@ async function park(cells: Int32Array, index: number, rung: number, left: number
   const w = waitAsync(cells, index, rung);
   if (!w.async) return;
   holdAlive();
-  const timer = left === Infinity ? undefined : setTimeout(() => { Atomics.notify(cells, index); }, Math.ceil(left));
+  // A deadline beyond the longest timer: wake at the timer's limit and park again (the deadline stays exact).
+  const timer = left === Infinity ? undefined : setTimeout(() => { Atomics.notify(cells, index); }, Math.min(Math.ceil(left), MAX_TIMER_MS));
   try {
     await w.value;
   } finally {

@@ -76,6 +76,15 @@ export interface OptionSpec {
   readonly impliesMaster?: boolean;
 }
 
+/**
+ * The largest SECONDS value of an option the master or a thread arms a timer with: a JS
+ * timer longer than 2^31-1 ms fires at once (Node clamps it to 1 ms), so 2147483 s (24.8 days).
+ */
+export const MAX_TIMER_SECONDS = 2147483;
+
+/** Most mules one instance runs (--mules plus every --mule): each is a thread with its own queue ring (1 MiB by default). */
+export const MAX_MULES = 256;
+
 export const OPTION_TABLE = [
   // ---------------------------------------------------------------- core
   { name: 'master', aliases: [], short: 'M', kind: 'flag', default: false, group: 'core', immediate: false,
@@ -90,9 +99,9 @@ export const OPTION_TABLE = [
     help: 'remove the pidfile, UNIX socket files and the stats UNIX socket at exit' },
   { name: 'die-on-term', aliases: [], short: undefined, kind: 'flag', default: false, group: 'core', immediate: false,
     help: 'SIGTERM shuts the instance down and SIGQUIT reloads brutally (swapped uWSGI defaults)' },
-  { name: 'check-interval', aliases: [], short: undefined, kind: 'int', default: 1, min: 1, group: 'core', immediate: false,
+  { name: 'check-interval', aliases: [], short: undefined, kind: 'int', default: 1, min: 1, max: MAX_TIMER_SECONDS, group: 'core', immediate: false,
     impliesMaster: true, arg: 'SECONDS', help: 'master cycle: how often the master runs its periodic checks' },
-  { name: 'reload-mercy', aliases: [], short: undefined, kind: 'int', default: 60, min: 0, group: 'core', immediate: false,
+  { name: 'reload-mercy', aliases: [], short: undefined, kind: 'int', default: 60, min: 0, max: MAX_TIMER_SECONDS, group: 'core', immediate: false,
     arg: 'SECONDS', help: 'uwsgi-ts: upper bound for a whole graceful reload or shutdown before stragglers are stopped (uWSGI default 0, which does not bound workers)' },
   { name: 'touch-reload', aliases: [], short: undefined, kind: 'list', default: [], group: 'core', immediate: false,
     impliesMaster: true, arg: 'PATH', help: 'gracefully reload when this file is touched, created or removed' },
@@ -116,7 +125,7 @@ export const OPTION_TABLE = [
     help: 'allow application threads (accepted for compatibility; Node apps may always start worker_threads)' },
   { name: 'lazy-apps', aliases: [], short: undefined, kind: 'flag', default: false, group: 'workers', immediate: false,
     help: 'load the application in each worker after it starts instead of once before spawning' },
-  { name: 'harakiri', aliases: [], short: 't', kind: 'int', default: 0, min: 0, group: 'workers', immediate: false,
+  { name: 'harakiri', aliases: [], short: 't', kind: 'int', default: 0, min: 0, max: MAX_TIMER_SECONDS, group: 'workers', immediate: false,
     arg: 'SECONDS', help: 'per-request time limit; a worker stuck longer is killed and respawned (0 = off)' },
   { name: 'harakiri-verbose', aliases: [], short: undefined, kind: 'flag', default: false, group: 'workers', immediate: false,
     help: 'log more detail about the worker when harakiri strikes' },
@@ -126,8 +135,8 @@ export const OPTION_TABLE = [
     arg: 'SECONDS', help: 'minimum age before max-requests or reload-on-rss may recycle a worker' },
   { name: 'reload-on-rss', aliases: [], short: undefined, kind: 'mb', default: 0, min: 0, group: 'workers', immediate: false,
     arg: 'MB', help: 'recycle a worker after a request if the process RSS is at least this many megabytes (0 = off)' },
-  { name: 'worker-reload-mercy', aliases: [], short: undefined, kind: 'int', default: 60, min: 0, group: 'workers', immediate: false,
-    arg: 'SECONDS', help: 'time a retiring worker gets to finish before it is terminated' },
+  { name: 'worker-reload-mercy', aliases: [], short: undefined, kind: 'int', default: 60, min: 0, max: MAX_TIMER_SECONDS, group: 'workers', immediate: false,
+    arg: 'SECONDS', help: 'time a retiring worker gets to finish before it is terminated (0 = until the next master cycle, --check-interval, as uWSGI); also how long a new worker may take to load its app (0 = no limit)' },
 
   // ---------------------------------------------------------------- sockets
   { name: 'socket', aliases: ['uwsgi-socket'], short: 's', kind: 'addrs', default: [], group: 'sockets', immediate: false,
@@ -140,7 +149,7 @@ export const OPTION_TABLE = [
     arg: 'BYTES', help: 'maximum size of a request header block; values above 65535 are lowered to 65535' },
   { name: 'limit-post', aliases: [], short: undefined, kind: 'u64', default: 0, min: 0, group: 'sockets', immediate: false,
     arg: 'BYTES', help: 'reject requests whose body is larger than this (0 = off)' },
-  { name: 'socket-timeout', aliases: [], short: 'z', kind: 'int', default: 4, min: 1, group: 'sockets', immediate: false,
+  { name: 'socket-timeout', aliases: [], short: 'z', kind: 'int', default: 4, min: 1, max: Math.floor(MAX_TIMER_SECONDS / 15), group: 'sockets', immediate: false,
     arg: 'SECONDS', help: 'internal socket timeout' },
 
   // ---------------------------------------------------------------- logging
@@ -156,19 +165,19 @@ export const OPTION_TABLE = [
     arg: 'PAGES|KEY=VAL,...', help: 'create a shared memory area: a number of pages or a key=value list' },
 
   // ---------------------------------------------------------------- mules
-  { name: 'mules', aliases: [], short: undefined, kind: 'int', default: 0, min: 0, group: 'mules', immediate: false,
+  { name: 'mules', aliases: [], short: undefined, kind: 'int', default: 0, min: 0, max: MAX_MULES, group: 'mules', immediate: false,
     impliesMaster: true, arg: 'N', help: 'add N signal-only mules' },
   { name: 'mule', aliases: [], short: undefined, kind: 'list', default: [], optionalValue: true, group: 'mules', immediate: false,
     impliesMaster: true, arg: 'MODULE[:FUNC]', help: 'add one mule running the given module (no value = signal-only mule)' },
   { name: 'farm', aliases: [], short: undefined, kind: 'list', default: [], group: 'mules', immediate: false,
     impliesMaster: true, arg: 'NAME:ID[,ID...]', help: 'define a farm of mules' },
-  { name: 'mule-msg-size', aliases: [], short: undefined, kind: 'int', default: 65536, min: 1, group: 'mules', immediate: false,
+  { name: 'mule-msg-size', aliases: [], short: undefined, kind: 'int', default: 65536, min: 1, max: 64 * 1024 * 1024, group: 'mules', immediate: false,
     impliesMaster: true, arg: 'BYTES', help: 'largest message accepted by a mule or farm queue' },
   { name: 'mule-queue-size', aliases: [], short: undefined, kind: 'int', default: 1024, min: 1, group: 'mules', immediate: false,
     arg: 'N', help: 'uwsgi-ts: maximum number of queued messages per mule or farm queue' },
-  { name: 'mule-harakiri', aliases: [], short: undefined, kind: 'int', default: 0, min: 0, group: 'mules', immediate: false,
+  { name: 'mule-harakiri', aliases: [], short: undefined, kind: 'int', default: 0, min: 0, max: MAX_TIMER_SECONDS, group: 'mules', immediate: false,
     arg: 'SECONDS', help: 'time limit for one signal handler or message in a mule (0 = off)' },
-  { name: 'mule-reload-mercy', aliases: [], short: undefined, kind: 'int', default: 60, min: 0, group: 'mules', immediate: false,
+  { name: 'mule-reload-mercy', aliases: [], short: undefined, kind: 'int', default: 60, min: 0, max: MAX_TIMER_SECONDS, group: 'mules', immediate: false,
     arg: 'SECONDS', help: 'time a mule gets to stop on reload or shutdown before it is terminated' },
   { name: 'touch-mules-reload', aliases: [], short: undefined, kind: 'list', default: [], group: 'mules', immediate: false,
     arg: 'PATH', help: 'reload every mule when this file is touched' },

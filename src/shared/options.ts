@@ -149,9 +149,11 @@ function parseWhole(spec: OptionSpec, value: string, origin: Origin): number {
   const t = value.trim();
   if (!/^[+-]?\d+$/.test(t)) throw badValue(spec.name, origin, value, expected + (spec.kind === 'mb' ? ' of megabytes' : ''));
   const n = Number(t);
-  // a whole number that is too large: say where the range ends
-  if (!Number.isSafeInteger(n) || n > max) throw badValue(spec.name, origin, value, `a whole number between ${min} and ${max}`);
-  if (n < min) throw badValue(spec.name, origin, value, expected);
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    // above the range: say so, not just "≥ min"; for timer options, why
+    const why = n > max && spec.arg === 'SECONDS' && spec.max !== undefined ? '; a longer timer would fire at once: JS timers are limited to 2^31−1 ms, 24.8 days' : '';
+    throw badValue(spec.name, origin, value, n > max ? `a whole number between ${min} and ${max}${why}` : expected);
+  }
   if (spec.cap && spec.max !== undefined && n > spec.max) return spec.max;
   if (spec.kind === 'mb') {
     const bytes = n * 1048576;
@@ -254,7 +256,7 @@ class Resolver {
   strict = false;
   /** Names some `%(…)` refers to (gathered from raw values, before expansion). */
   readonly referenced = new Set<string>();
-  /** Bare arguments (by index) that directly follow a flag or optional-value option written without `=`. */
+  /** Bare arguments (by index) that directly follow a flag or optional-value option written without `=`, with that option as written (`--mule`, `-M`). */
   readonly afterValueless = new Map<number, string>();
   readonly ctx: ConfigContext;
 
@@ -362,6 +364,8 @@ class Resolver {
   readCommandLine(argv: readonly string[]): string[] {
     const bare: string[] = [];
     let onlyBare = false;
+    /** The option just given with no value (`--mule` alone): a bare argument right after it was probably meant as its value. */
+    let valueless: string | undefined;
     const takeNext = (i: number, name: string): string => {
       const next = argv[i + 1];
       if (next === undefined || (next.startsWith('--') && next.length > 2)) throw missingValue(name, { kind: 'cli' });
@@ -369,12 +373,13 @@ class Resolver {
     };
     for (let i = 0; i < argv.length; i++) {
       const arg = argv[i];
+      const previous = valueless;
+      valueless = undefined;
       if (onlyBare || arg === '-' || !arg.startsWith('-')) {
         bare.push(arg);
-        // `--master true`: a flag takes its value only with `=`, so say so if this word is not a config file
-        const prev = i > 0 && !onlyBare ? /^--([^=]+)$/.exec(argv[i - 1]) : null;
-        const prevSpec = prev ? findOption(prev[1]) : undefined;
-        if (prevSpec && (isFlagKind(prevSpec.kind) || prevSpec.optionalValue)) this.afterValueless.set(bare.length - 1, prev![1]);
+        // `--master true`, `--mule job.mjs`: a flag or an optional-value option takes its value
+        // only with `=`, so this word is bare; remember what it followed for the error below.
+        if (previous !== undefined && !onlyBare) this.afterValueless.set(bare.length - 1, previous);
         continue;
       }
       if (arg === '--') {
@@ -393,6 +398,7 @@ class Resolver {
           value = takeNext(i, spec.name);
           i++;
         }
+        if (inline === undefined && (spec.optionalValue || isFlagKind(spec.kind))) valueless = `--${name}`;
         this.add(name, value, { kind: 'cli' });
         continue;
       }
@@ -403,6 +409,7 @@ class Resolver {
         if (!spec) throw unknownOnCommandLine(`-${letter}`);
         if (isFlagKind(spec.kind)) {
           this.add(spec.name, undefined, { kind: 'cli' });
+          if (k === arg.length - 1) valueless = `-${letter} (--${spec.name})`;
           continue;
         }
         let rest = arg.slice(k + 1);
@@ -410,6 +417,7 @@ class Resolver {
         if (rest !== '') {
           this.add(spec.name, rest, { kind: 'cli' });
         } else if (spec.optionalValue) {
+          valueless = `-${letter}`;
           this.add(spec.name, undefined, { kind: 'cli' });
         } else {
           this.add(spec.name, takeNext(i, spec.name), { kind: 'cli' });
@@ -433,9 +441,12 @@ class Resolver {
       const valueless = this.afterValueless.get(index);
       const format = formatFromExtension(file);
       if (valueless !== undefined && (format === undefined || /\.(m|c)?[jt]s$/i.test(file))) {
+        // `-M (--master)` is a short flag: its value can only be given through the long name
+        const long = / \((--[^)]+)\)$/.exec(valueless);
+        const meant = long ? `${long[1]}=${arg}` : valueless.startsWith('--') ? `${valueless}=${arg}` : `${valueless}${arg}`;
         throw new UwsgiError(
           'UWSGI_ERR_CONFIG_FILE',
-          `unable to load configuration from ${echo(arg)}: --${valueless} takes a value only with "=" (--${valueless}=${arg}), ` +
+          `unable to load configuration from ${echo(arg)}: ${valueless} takes a value only with "=" (did you mean ${meant}?), ` +
             'so this word is a bare argument, and bare arguments must be config files (.ini, .yaml, .yml, .json)',
         );
       }

@@ -136,6 +136,9 @@ function reasonText(reason: unknown): string {
   return reason instanceof Error ? reason.message : echo(reason);
 }
 
+/** The longest JS timer. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 function checkCall(farm: unknown, fn: unknown, args: unknown, options: RunInFarmOptions | undefined): void {
   if (typeof farm === 'string' && farm !== '' && typeof fn === 'string' && fn !== '' && Array.isArray(args) && options === undefined) return; // the common call
   const what = callText(farm, fn);
@@ -143,8 +146,9 @@ function checkCall(farm: unknown, fn: unknown, args: unknown, options: RunInFarm
   if (typeof fn !== 'string' || fn === '') throw new UwsgiError('UWSGI_ERR_TASK_FARM', `${what}: the function name must be a non-empty string, got ${echo(fn)}`);
   if (!Array.isArray(args)) throw new UwsgiError('UWSGI_ERR_TASK_FARM', `${what}: args must be an array, got ${echo(args)}`);
   const t = options?.timeoutMs;
-  if (t !== undefined && !(typeof t === 'number' && Number.isFinite(t) && t > 0)) {
-    throw new UwsgiError('UWSGI_ERR_TASK_FARM', `${what}: timeoutMs must be a positive number of milliseconds, got ${echo(t)}`);
+  // At most 2^31-1 ms: a longer setTimeout fires at once (Node clamps it to 1 ms), which would time every task out.
+  if (t !== undefined && !(typeof t === 'number' && Number.isFinite(t) && t > 0 && t <= MAX_TIMEOUT_MS)) {
+    throw new UwsgiError('UWSGI_ERR_TASK_FARM', `${what}: timeoutMs must be a positive number of milliseconds up to ${MAX_TIMEOUT_MS} (24.8 days), got ${echo(t)}`);
   }
   const s = options?.signal;
   if (s !== undefined && !(s instanceof AbortSignal)) throw new UwsgiError('UWSGI_ERR_TASK_FARM', `${what}: signal must be an AbortSignal, got ${echo(s)}`);
