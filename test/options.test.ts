@@ -392,4 +392,9 @@ test('a config file named with $() or %() that cannot be opened: the error says 
   throwsCode(() => run(['--yaml', 'nope.yaml']), 'UWSGI_ERR_CONFIG_FILE', /nope\.yaml: ENOENT: no such file or directory$/);
 });
 
+test('an immediate option with a $() or %() value: the value error says these are not expanded there', () => {
+  throwsCode(() => run(['--set-placeholder', 'backlog=64', '--listen', '%(backlog)']), 'UWSGI_ERR_OPTION_VALUE', 'invalid value for option --listen: "%(backlog)" (expected a whole number ≥ 1); --listen is read at once, so $(), @() and %() in its value are not expanded');
+  throwsCode(() => run(['--workers', '%(nope)']), 'UWSGI_ERR_OPTION_VALUE', 'invalid value for option --workers: "%(nope)" (expected a whole number ≥ 1)');
+});
+
 test.run();

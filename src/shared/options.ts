@@ -109,7 +109,11 @@ function missingValue(name: string, origin: Origin): UwsgiError {
 }
 
 function badValue(name: string, origin: Origin, value: string, expected: string): UwsgiError {
-  return new UwsgiError('UWSGI_ERR_OPTION_VALUE', `invalid value for option --${name}${where(origin)}: ${echo(value)} (expected ${expected})`);
+  // `listen = %(backlog)`: an immediate option's value is never expanded (as in uWSGI)
+  const immediate = findOption(name)?.immediate && /[$%@]\(/.test(value)
+    ? `; --${name} is read at once, so $(), @() and %() in its value are not expanded`
+    : '';
+  return new UwsgiError('UWSGI_ERR_OPTION_VALUE', `invalid value for option --${name}${where(origin)}: ${echo(value)} (expected ${expected})${immediate}`);
 }
 
 const NOT_IMPLEMENTED = 'a uWSGI option that uwsgi-ts does not implement (docs/options.md lists the supported ones)';
