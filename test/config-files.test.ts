@@ -313,4 +313,11 @@ test('INI: a line ending in a single % joins the next line (as uWSGI); a warning
   assert.equal(r.warnings, [`*** WARNING: ${p} line 2 ends with a single %: it removes the line break, joining line 3 onto it (as in uWSGI); write %% for a literal % ***`]);
 });
 
+test('INI: a header with something after "]" is not the section (as in uWSGI); the warning says why', () => {
+  const r = parseIni('[uwsgi] ; main\nworkers = 2\n', 'uwsgi', '/x.ini');
+  assert.equal(r.entries, []);
+  assert.equal(r.warnings, ['*** WARNING: Can\'t find section "uwsgi" in INI configuration file /x.ini (line 1 "[uwsgi] ; main" is not its header: nothing may follow "]" on a header line) ***']);
+  assert.equal(parseIni('[other]\n', 'uwsgi', '/x.ini').warnings, ['*** WARNING: Can\'t find section "uwsgi" in INI configuration file /x.ini ***']);
+});
+
 test.run();

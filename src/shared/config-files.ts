@@ -347,7 +347,14 @@ export function parseIni(text: string, section: string, path: string): { entries
     if (eq < 0) entries.push([line, '']);
     else entries.push([line.slice(0, eq).replace(/[ \t\r]+$/, ''), line.slice(eq + 1).replace(/^[ \t\r]+/, '')]);
   }
-  const warnings = found ? [] : [`*** WARNING: Can't find section "${section}" in INI configuration file ${path} ***`];
+  let near = '';
+  if (!found) {
+    // `[uwsgi] ; main`: as in uWSGI the header is the whole line, so this is not section uwsgi; say why
+    const all = text.split('\n');
+    const at = all.findIndex((l) => l.trim().startsWith(`[${section}]`));
+    if (at >= 0) near = ` (line ${at + 1} ${echo(all[at].trim())} is not its header: nothing may follow "]" on a header line)`;
+  }
+  const warnings = found ? [] : [`*** WARNING: Can't find section "${section}" in INI configuration file ${path}${near} ***`];
   return { entries, lines, warnings };
 }
 
