@@ -320,4 +320,10 @@ test('INI: a header with something after "]" is not the section (as in uWSGI); t
   assert.equal(parseIni('[other]\n', 'uwsgi', '/x.ini').warnings, ['*** WARNING: Can\'t find section "uwsgi" in INI configuration file /x.ini ***']);
 });
 
+test('JSON: deeply nested values elsewhere in the file do not overflow the line finder', () => {
+  const deep = '['.repeat(200_000) + ']'.repeat(200_000);
+  const p = file('deep.json', `{"other": ${deep},\n"uwsgi": {\n"workers": "x"}}`);
+  throwsCode(() => resolveOptions(['--json', p], {}, root), 'UWSGI_ERR_OPTION_VALUE', `invalid value for option --workers in ${p} line 3: "x"`);
+});
+
 test.run();

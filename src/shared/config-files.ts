@@ -563,27 +563,39 @@ export function jsonMemberLines(text: string, section: string): Map<string, { li
     i++;
     return JSON.parse(text.slice(from, i)) as string;
   };
-  // skip any value (strings cannot hold raw newlines in valid JSON; count the others)
+  // skip any value (strings cannot hold raw newlines in valid JSON; count the others);
+  // containers are tracked on an explicit stack, so deep nesting cannot overflow the call stack
   const skip = (): void => {
-    ws();
-    const c = text[i];
-    if (c === '"') return void str();
-    if (c === '{' || c === '[') {
-      i++;
+    const open: string[] = [];
+    do {
+      ws();
+      const c = text[i];
+      if (c === '"') str();
+      else if (c === '{' || c === '[') {
+        open.push(c);
+        i++;
+      } else if (c !== '}' && c !== ']') {
+        while (i < text.length && !/[\s,\]}]/.test(text[i])) i++;
+      }
+      // close finished containers, step over commas and object keys
       for (;;) {
         ws();
-        if (text[i] === '}' || text[i] === ']') return void i++;
-        if (c === '{') {
+        if (open.length > 0 && (text[i] === '}' || text[i] === ']')) {
+          open.pop();
+          i++;
+          if (open.length === 0) return;
+          continue;
+        }
+        if (open.length > 0 && text[i] === ',') i++;
+        ws();
+        if (open[open.length - 1] === '{' && text[i] === '"') {
           str();
           ws();
           i++; // ':'
         }
-        skip();
-        ws();
-        if (text[i] === ',') i++;
+        break;
       }
-    }
-    while (i < text.length && !/[\s,\]}]/.test(text[i])) i++;
+    } while (open.length > 0 && i < text.length);
   };
   const members = (visit: (key: string) => boolean): void => {
     ws();
