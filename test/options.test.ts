@@ -397,4 +397,11 @@ test('an immediate option with a $() or %() value: the value error says these ar
   throwsCode(() => run(['--workers', '%(nope)']), 'UWSGI_ERR_OPTION_VALUE', 'invalid value for option --workers: "%(nope)" (expected a whole number ≥ 1)');
 });
 
+test('a line with nothing before "=" says the option name is missing, not unknown option ""', () => {
+  const ini = file('noname.ini', '[uwsgi]\nworkers = 2\n= 3\n');
+  throwsCode(() => run(['--ini', ini]), 'UWSGI_ERR_UNKNOWN_OPTION', `missing option name in ${ini} line 3: "=3" has nothing before "="`);
+  const json = file('noname.json', '{"uwsgi": {\n"": 1}}');
+  throwsCode(() => run(['--json', json]), 'UWSGI_ERR_UNKNOWN_OPTION', `missing option name in ${json} line 2: "=1" has nothing before "="`);
+});
+
 test.run();

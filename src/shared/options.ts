@@ -500,6 +500,9 @@ class Resolver {
       const hint = UWSGI_OPTION_NAMES.has(e.key) ? undefined : suggestOption(e.key);
       const suggestion = hint ? ` (did you mean "${hint}"?)` : UWSGI_OPTION_NAMES.has(e.key) ? `: ${NOT_IMPLEMENTED}` : '';
       const from = e.origin.kind === 'set' ? `--set${where(e.origin.via)}` : fileAndLine(e.origin);
+      if (e.key.trim() === '') {
+        throw new UwsgiError('UWSGI_ERR_UNKNOWN_OPTION', `missing option name in ${from}: ${echo(`${e.key}=${e.value ?? ''}`)} has nothing before "="`);
+      }
       if (this.strict) {
         throw new UwsgiError(
           'UWSGI_ERR_UNKNOWN_OPTION',
