@@ -38,17 +38,21 @@ async function main(argv: string[]): Promise<number> {
     ['SIGTSTP', () => log.line('SIGTSTP received during startup: ignored, nothing to pause yet')],
   ];
   for (const [sig, fn] of early) process.on(sig, fn);
+  const dropEarly = (): void => { for (const [sig, fn] of early) process.off(sig, fn); };
   let runtime;
   try {
     runtime = await startRuntime(o, process.cwd(), resolved.list, startup.signal);
   } catch (e) {
+    dropEarly();
     if (!startup.signal.aborted) throw e;
     log.line('goodbye to uWSGI.');
     return 0;
-  } finally {
-    for (const [sig, fn] of early) process.off(sig, fn);
   }
+  // The runtime's handlers go in before the early ones come out: removing a signal's last
+  // listener closes Node's handle for it, and a signal already caught but not yet
+  // dispatched to a closed handle is dropped, so there must be no moment without one.
   installSignals(runtime, { dieOnTerm: o['die-on-term'] });
+  dropEarly();
   // a stop signal that came after the workers were up but before the runtime returned
   if (startup.signal.aborted) void runtime.stop();
   await runtime.stopped;

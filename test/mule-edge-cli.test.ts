@@ -159,6 +159,17 @@ test('muleGetMsg({ timeoutMs: 2^33 }) and muleGetMsgSync({ timeout: 1e7 }) wait:
   },
 ));
 
+test('--mule-reload-mercy 0: a reload gives the mule one master cycle to finish (uWSGI), not an instant kill', () => withEdge(
+  ['--mule=slowStop()', '--mule-reload-mercy', '0'],
+  async (s) => {
+    await s.waitFor(/edge: slow stopper running/);
+    s.signal('SIGHUP');
+    await s.waitFor(/mules reloaded/);
+    assert.match(s.output(), /edge: slow stopper finished cleanly/);
+    assert.not.match(s.output(), /NO MERCY/);
+  },
+));
+
 test('muleGetMsg / muleGetMsgSync refuse bad options (negative, NaN, wrong types) with a coded error echoing the value', () => withEdge(
   ['--mule=badOptions()'],
   async (s) => {

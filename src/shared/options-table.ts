@@ -178,7 +178,7 @@ export const OPTION_TABLE = [
   { name: 'mule-harakiri', aliases: [], short: undefined, kind: 'int', default: 0, min: 0, max: MAX_TIMER_SECONDS, group: 'mules', immediate: false,
     arg: 'SECONDS', help: 'time limit for one signal handler or message in a mule (0 = off)' },
   { name: 'mule-reload-mercy', aliases: [], short: undefined, kind: 'int', default: 60, min: 0, max: MAX_TIMER_SECONDS, group: 'mules', immediate: false,
-    arg: 'SECONDS', help: 'time a mule gets to stop on reload or shutdown before it is terminated' },
+    arg: 'SECONDS', help: 'time a mule gets to stop on reload or shutdown before it is terminated (0 = until the next master cycle, --check-interval, as uWSGI)' },
   { name: 'touch-mules-reload', aliases: [], short: undefined, kind: 'list', default: [], group: 'mules', immediate: false,
     arg: 'PATH', help: 'reload every mule when this file is touched' },
   { name: 'hook-as-mule', aliases: [], short: undefined, kind: 'list', default: [], group: 'mules', immediate: false,
