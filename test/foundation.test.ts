@@ -49,7 +49,7 @@ test('a crashing worker is replaced and the listener keeps answering', async () 
 test('a crash loop is throttled with a growing delay, not spun', async () => {
   const s = await runCli(['--http-socket', '127.0.0.1:0', '--workers', '1', '--module', path.join(FIXTURES, 'crash-loop.ts')]);
   try {
-    await s.waitFor(/respawning in 100 ms \(1 quick deaths in a row\)/, 10_000);
+    await s.waitFor(/respawning in 100 ms \(1 quick death in a row\)/, 10_000);
     await s.waitFor(/respawning in 200 ms \(2 quick deaths in a row\)/, 10_000);
     await s.waitFor(/respawning in 400 ms \(3 quick deaths in a row\)/, 10_000);
     const spawns = s.output().match(/spawned uwsgi-ts worker 1 /g)?.length ?? 0;

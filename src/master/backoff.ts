@@ -43,3 +43,8 @@ export class BackoffById {
     return { delay, failures: b.consecutiveFailures };
   }
 }
+
+/** The log's words for a run of young deaths: `1 quick death in a row`, `3 quick deaths in a row`. */
+export function quickDeathsText(failures: number): string {
+  return `${failures} quick death${failures === 1 ? '' : 's'} in a row`;
+}

@@ -20,7 +20,7 @@ import { releaseLocksHeldBy } from '../shared/sharedarea.js';
 import { attachMuleQueues } from '../shared/mule-api.js';
 import { allQueues, createMuleQueues, openMuleQueues, type MuleQueues, type MuleQueuesInit, type RingQueue } from '../shared/mule-queues.js';
 import type { MuleCommand, MuleEvent, MuleInit, MuleProgram } from '../mule/mule-init.js';
-import { BackoffById } from './backoff.js';
+import { BackoffById, quickDeathsText } from './backoff.js';
 import { resolveMuleSpec } from './mule-spec.js';
 import type { TaskPortSource } from './task-farms.js';
 
@@ -249,7 +249,7 @@ export class MulePool {
       } else {
         const d = this.backoff.death(id, lived);
         delay = d.delay;
-        log.line(`OOOPS mule ${id} (pid: ${process.pid}, thread: ${tid}) crippled (exit code ${code} after ${lived} ms)...trying respawn${delay ? ` in ${delay} ms (${d.failures} quick deaths in a row)` : ''}...`);
+        log.line(`OOOPS mule ${id} (pid: ${process.pid}, thread: ${tid}) crippled (exit code ${code} after ${lived} ms)...trying respawn${delay ? ` in ${delay} ms (${quickDeathsText(d.failures)})` : ''}...`);
       }
       const t = setTimeout(() => {
         this.respawnTimers.delete(t);

@@ -13,7 +13,7 @@ import { Scoreboard, WorkerStatus, type ScoreboardInit } from '../shared/scorebo
 import type { ListenerInit, WorkerControl, WorkerEvent, WorkerInit, WorkerSettings } from '../shared/messages.js';
 import { connectControl, type Remote } from '../shared/control-channel.js';
 import { UwsgiError } from '../shared/errors.js';
-import { BackoffById } from './backoff.js';
+import { BackoffById, quickDeathsText } from './backoff.js';
 import type { ProxyDispatcher, ProxyTarget } from './proxy-dispatch.js';
 import type { TaskPortSource } from './task-farms.js';
 
@@ -241,7 +241,7 @@ export class WorkerPool {
       } else {
         const d = this.backoff.death(id, lived);
         delay = d.delay;
-        log.line(`[UWSGI_ERR_WORKER_CRASH] worker ${id} died (exit code ${code}) after ${lived} ms: respawning${delay ? ` in ${delay} ms (${d.failures} quick deaths in a row)` : ''}`);
+        log.line(`[UWSGI_ERR_WORKER_CRASH] worker ${id} died (exit code ${code}) after ${lived} ms: respawning${delay ? ` in ${delay} ms (${quickDeathsText(d.failures)})` : ''}`);
       }
       if (!this.startedUp) return; // a failure during start(): start() rejects and the master exits
       const t = setTimeout(() => {
