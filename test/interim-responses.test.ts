@@ -5,28 +5,16 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import path from 'node:path';
-import { runCli, FIXTURES, type RunningServer } from './helpers/cli.js';
+import { FIXTURES, bothEngines } from './helpers/cli.js';
 import { rawRequest } from './helpers/http.js';
 import { encodeUwsgiPacket } from '../src/shared/uwsgi-packet.js';
 
 const APP = path.join(FIXTURES, 'interim-app.mjs');
-let own: RunningServer;
-let node: RunningServer;
-
-test.before(async () => {
-  [own, node] = await Promise.all([
-    runCli(['--http-socket', '127.0.0.1:0', '--socket', '127.0.0.1:0', '--workers', '1', '--module', APP]),
-    runCli(['--http-socket', '127.0.0.1:0', '--http-engine', 'node', '--workers', '1', '--module', APP]),
-  ]);
-});
-
-test.after(async () => {
-  await Promise.all([own?.stop(), node?.stop()]);
-});
+const servers = bothEngines(test, APP);
 
 const statusLines = (raw: Buffer): string[] => raw.toString('latin1').match(/^HTTP\/1\.[01] \d{3}[^\r]*/gm) ?? [];
 
-for (const [engine, srv] of [['uwsgi-ts', () => own], ['node', () => node]] as const) {
+for (const [engine, srv] of [['uwsgi-ts', () => servers.own], ['node', () => servers.node]] as const) {
   test(`HTTP/1.0 client (${engine} engine): no 1xx, the final response alone; HTTP/1.1: 100, 102, 103 then 200`, async () => {
     const port = srv().ports[0]!;
     const old = await rawRequest(port, 'GET /v10 HTTP/1.0\r\n\r\n');
@@ -41,9 +29,9 @@ for (const [engine, srv] of [['uwsgi-ts', () => own], ['node', () => node]] as c
 }
 
 test('uwsgi socket: no 1xx whatever SERVER_PROTOCOL says; the final response is the first bytes nginx reads', async () => {
-  const raw = await rawRequest(own.ports[1]!, encodeUwsgiPacket([['REQUEST_METHOD', 'GET'], ['REQUEST_URI', '/uw'], ['SERVER_PROTOCOL', 'HTTP/1.1'], ['HTTP_EXPECT', '100-continue']]));
+  const raw = await rawRequest(servers.own.ports[1]!, encodeUwsgiPacket([['REQUEST_METHOD', 'GET'], ['REQUEST_URI', '/uw'], ['SERVER_PROTOCOL', 'HTTP/1.1'], ['HTTP_EXPECT', '100-continue']]));
   assert.is(raw.toString('latin1'), 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nfinal');
-  await own.waitFor(/GET \/uw => generated 5 bytes/);
+  await servers.own.waitFor(/GET \/uw => generated 5 bytes/);
 });
 
 test.run();

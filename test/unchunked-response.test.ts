@@ -5,24 +5,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import path from 'node:path';
-import { runCli, FIXTURES, type RunningServer } from './helpers/cli.js';
+import { FIXTURES, bothEngines, type RunningServer } from './helpers/cli.js';
 import { rawRequest } from './helpers/http.js';
 import { encodeUwsgiPacket } from '../src/shared/uwsgi-packet.js';
 
 const APP = path.join(FIXTURES, 'framing-app.mjs');
-let own: RunningServer;
-let node: RunningServer;
-
-test.before(async () => {
-  [own, node] = await Promise.all([
-    runCli(['--http-socket', '127.0.0.1:0', '--socket', '127.0.0.1:0', '--workers', '1', '--module', APP]),
-    runCli(['--http-socket', '127.0.0.1:0', '--http-engine', 'node', '--workers', '1', '--module', APP]),
-  ]);
-});
-
-test.after(async () => {
-  await Promise.all([own?.stop(), node?.stop()]);
-});
+const servers = bothEngines(test, APP);
 
 function split(raw: Buffer): { head: string; body: string } {
   const text = raw.toString('latin1');
@@ -39,7 +27,7 @@ async function logLine(s: RunningServer, uri: string): Promise<string> {
   return lines[lines.length - 1]!;
 }
 
-for (const [engine, srv] of [['uwsgi-ts', () => own], ['node', () => node]] as const) {
+for (const [engine, srv] of [['uwsgi-ts', () => servers.own], ['node', () => servers.node]] as const) {
   test(`HTTP/1.0 (${engine} engine): a streamed body, an app-set Transfer-Encoding, or TE: chunked from the client, goes out raw and ends by close; rsize = body bytes`, async () => {
     const port = srv().ports[0]!;
     for (const [req, body] of [
@@ -69,7 +57,7 @@ for (const [engine, srv] of [['uwsgi-ts', () => own], ['node', () => node]] as c
   });
 }
 
-for (const [engine, srv] of [['uwsgi-ts', () => own], ['node', () => node]] as const) {
+for (const [engine, srv] of [['uwsgi-ts', () => servers.own], ['node', () => servers.node]] as const) {
   test(`204 and 304 (${engine} engine): no body and no Transfer-Encoding even when the app set one; HEAD keeps the app's Content-Length and sends no body`, async () => {
     const port = srv().ports[0]!;
     for (const status of [204, 304]) {
@@ -88,7 +76,7 @@ for (const [engine, srv] of [['uwsgi-ts', () => own], ['node', () => node]] as c
 }
 
 test('uwsgi socket: 204/304 with an app-set Transfer-Encoding, and HEAD, go out as heads alone', async () => {
-  const port = own.ports[1]!;
+  const port = servers.own.ports[1]!;
   for (const status of [204, 304]) {
     const raw = (await rawRequest(port, encodeUwsgiPacket([['REQUEST_METHOD', 'GET'], ['REQUEST_URI', `/status/${status}`], ['SERVER_PROTOCOL', 'HTTP/1.1']]))).toString('latin1');
     assert.match(raw, new RegExp(`^HTTP/1\\.1 ${status} [^\r]+\r\nX-Status: ${status}\r\n\r\n$`), raw);
@@ -98,7 +86,7 @@ test('uwsgi socket: 204/304 with an app-set Transfer-Encoding, and HEAD, go out 
 });
 
 test('uwsgi socket: no chunked encoding, whatever SERVER_PROTOCOL, HTTP_TE or the app says; rsize = body bytes', async () => {
-  const port = own.ports[1]!;
+  const port = servers.own.ports[1]!;
   for (const [uri, extra, body] of [
     ['/stream?u1', [], 'hello world'],
     ['/stream?u2', [['HTTP_TE', 'chunked']], 'hello world'],
@@ -109,7 +97,7 @@ test('uwsgi socket: no chunked encoding, whatever SERVER_PROTOCOL, HTTP_TE or th
     assert.match(r.head, /^HTTP\/1\.1 200 OK\r\n/);
     assert.not.match(r.head, /transfer-encoding/i, uri);
     assert.is(r.body, body, uri);
-    assert.match(await logLine(own, uri), new RegExp(`generated ${body.length} bytes`));
+    assert.match(await logLine(servers.own, uri), new RegExp(`generated ${body.length} bytes`));
   }
 });
 

@@ -125,3 +125,30 @@ export async function runCliToExit(args: string[], opts: RunOptions & { timeoutM
   clearTimeout(t);
   return { code, output: s.output() };
 }
+
+/** The servers of bothEngines(): set once the suite's `before` hook ran. */
+export interface BothEngines {
+  /** own engine: ports[0] HTTP, ports[1] uwsgi */
+  own: RunningServer;
+  /** `--http-engine node`: ports[0] HTTP */
+  node: RunningServer;
+}
+
+/**
+ * The same app on both HTTP engines, one worker each, started in the suite's `before` hook
+ * and stopped in its `after` hook: the own engine with an HTTP and a uwsgi listener, and
+ * `--http-engine node` with HTTP only.
+ */
+export function bothEngines(suite: { before(fn: () => Promise<void>): void; after(fn: () => Promise<void>): void }, app: string): BothEngines {
+  const servers = {} as BothEngines;
+  suite.before(async () => {
+    [servers.own, servers.node] = await Promise.all([
+      runCli(['--http-socket', '127.0.0.1:0', '--socket', '127.0.0.1:0', '--workers', '1', '--module', app]),
+      runCli(['--http-socket', '127.0.0.1:0', '--http-engine', 'node', '--workers', '1', '--module', app]),
+    ]);
+  });
+  suite.after(async () => {
+    await Promise.all([servers.own?.stop(), servers.node?.stop()]);
+  });
+  return servers;
+}
