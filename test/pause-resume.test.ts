@@ -51,6 +51,8 @@ test('a reload while paused: the new workers start paused; resume serves what wa
     await s.waitFor(/worker 1 suspended/);
     s.signal('SIGHUP');
     await s.waitFor(/workers reloaded: 1 of 1 replaced/, 15_000);
+    // the replacement logs its own line from its thread: it can reach the output after the master's
+    await s.waitFor(/worker 1 suspended[^]*worker 1 suspended/, 10_000);
     assert.is(s.output().match(/worker 1 suspended/g)?.length, 2, 'the replacement started suspended');
     const waiting = get(port, '/?after-reload', 15_000);
     assert.is(await within(waiting, 600), 'pending');
