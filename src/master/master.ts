@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import type { ResolvedOptions } from '../shared/options-table.js';
+import { reloadMercyMs, type ResolvedOptions } from '../shared/options-table.js';
 import { UwsgiError, echo } from '../shared/errors.js';
 import { log } from '../shared/log-writer.js';
 import { createScoreboard } from '../shared/scoreboard.js';
@@ -221,7 +221,7 @@ export async function startRuntime(o: ResolvedOptions, cwd = process.cwd(), list
       scoreboard: createScoreboard(o.workers * 2),
       // uWSGI kills a cursed worker at the first master cycle past its mercy (fifo.md §7), so
       // --worker-reload-mercy 0 still gives it up to one cycle: here exactly one --check-interval.
-      workerReloadMercyMs: (o['worker-reload-mercy'] || o['check-interval']) * 1000,
+      workerReloadMercyMs: reloadMercyMs(o, 'worker-reload-mercy'),
       // uwsgi-ts's own bound on a new worker's app load; 0 = none (uWSGI has none).
       workerStartTimeoutMs: o['worker-reload-mercy'] * 1000,
       minWorkerLifetimeMs: o['min-worker-lifetime'] * 1000,

@@ -11,7 +11,7 @@
  */
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { MAX_MULES, type ResolvedOptions } from '../shared/options-table.js';
+import { MAX_MULES, reloadMercyMs, type ResolvedOptions } from '../shared/options-table.js';
 import { UwsgiError, echo } from '../shared/errors.js';
 import { log } from '../shared/log-writer.js';
 import { splitModuleSpec } from '../shared/module-import.js';
@@ -311,14 +311,6 @@ export class MulePool {
     }
   }
 
-  /**
-   * --mule-reload-mercy in ms. uWSGI kills a cursed mule at the first master cycle past its
-   * mercy (fifo.md §7), so 0 still gives it up to one cycle: here exactly one --check-interval.
-   */
-  private mercyMs(): number {
-    return (this.o['mule-reload-mercy'] || this.o['check-interval']) * 1000;
-  }
-
   /** Ask one mule to stop; terminate it after the mercy. */
   private async stopOne(l: LiveMule, mercyMs: number): Promise<void> {
     l.stopping = true;
@@ -342,7 +334,7 @@ export class MulePool {
   async reload(): Promise<void> {
     if (this.count === 0 || this.stopping) return;
     log.line(`...reloading ${this.live.size} mules...`);
-    const mercy = this.mercyMs();
+    const mercy = reloadMercyMs(this.o, 'mule-reload-mercy');
     await Promise.all([...this.live.values()].map(async (l) => {
       await this.stopOne(l, mercy);
       if (!this.stopping && !this.live.has(l.slot.id)) this.spawn(l.slot);
@@ -363,7 +355,7 @@ export class MulePool {
       if (this.checkTimer) clearInterval(this.checkTimer);
       for (const t of this.respawnTimers) clearTimeout(t);
       const all = [...this.live.values()];
-      if (graceful) await Promise.all(all.map((l) => this.stopOne(l, this.mercyMs())));
+      if (graceful) await Promise.all(all.map((l) => this.stopOne(l, reloadMercyMs(this.o, 'mule-reload-mercy'))));
       else await Promise.all(all.map((l) => { l.stopping = true; return l.thread.terminate(); }));
       await Promise.all(all.map((l) => l.exited));
     })();

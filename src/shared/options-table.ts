@@ -386,3 +386,12 @@ export function suggestOption(name: string): string | undefined {
   const prefixed = [...INDEXES.byName.keys()].filter((n) => n.startsWith(name) && name.length >= 3);
   return prefixed.length === 1 ? prefixed[0] : undefined;
 }
+
+/**
+ * A reload mercy in ms. uWSGI kills a cursed worker or mule at the first master cycle past
+ * its mercy (fifo.md §7), so a mercy of 0 still gives up to one cycle: here exactly one
+ * --check-interval.
+ */
+export function reloadMercyMs(o: ResolvedOptions, option: 'worker-reload-mercy' | 'mule-reload-mercy'): number {
+  return (o[option] || o['check-interval']) * 1000;
+}
